@@ -1,0 +1,134 @@
+"""Command line: `builder build`, `builder related`; parses options and maps failures to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from builder import __version__
+from builder.build import BuildOptions, build, load_site
+from builder.content.fields import parse_when
+from builder.errors import BuildError
+from builder.output import OutputRefused
+from builder.report import Reporter
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    reporter = Reporter()
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.run(args, reporter))
+    except BuildError as exc:
+        reporter.problems(exc.problems)
+        return EXIT_PROBLEMS
+    except OutputRefused as exc:
+        reporter.failure(str(exc), exc.hint)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        reporter.failure("interrupted")
+        return 130
+    except Exception as exc:  # a bug in builder itself: say so plainly, keep the traceback behind --debug
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        reporter.failure(f"builder stopped on an internal error: {type(exc).__name__}: {exc}",
+                         "run again with --debug for the details and report them to the builder developers")
+        return EXIT_PROBLEMS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="builder", description="Build and preview a static news portal.")
+    parser.add_argument("--version", action="version", version=f"builder {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+
+    build_cmd = commands.add_parser("build", help="build the site into the output folder")
+    _common(build_cmd)
+    build_cmd.add_argument("--output", type=Path, help="output folder (default: SOURCE/site)")
+    build_cmd.set_defaults(run=_run_build)
+
+    related = commands.add_parser("related", help="show the related-articles lists")
+    _common(related)
+    related.add_argument("slug", nargs="?", help="show only this article's list")
+    related.add_argument("--json", action="store_true", help="print {slug: [related slugs]} as JSON")
+    related.add_argument("--explain", action="store_true", help="show each item's score and why it was chosen")
+    related.set_defaults(run=_run_related)
+    return parser
+
+
+def _common(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--source", type=Path, default=Path("."), help="site folder holding content/ (default: .)")
+    cmd.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    cmd.add_argument("--now", type=_moment, help="pretend the time is this (ISO date/time) for scheduling")
+    cmd.add_argument("--debug", action="store_true", help="show Python tracebacks")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return parse_when(text, UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date such as 2026-12-01 or 2026-12-01T06:00Z") from None
+
+
+def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
+    source: Path = args.source
+    output: Path = args.output if args.output is not None else source / "site"
+    report = build(BuildOptions(source=source, output=output, drafts=args.drafts, now=args.now))
+    reporter.warnings(report.warnings)
+    reporter.info(f"built {report.pages} pages into {output}: {report.written} written, "
+                  f"{report.unchanged} unchanged, {report.removed} removed in {report.seconds:.2f} s")
+    if report.scheduled:
+        when, what, title = report.scheduled[0]
+        reporter.info(f"next: '{title}' {what} {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    return EXIT_OK
+
+
+def _run_related(args: argparse.Namespace, reporter: Reporter) -> int:
+    loaded = load_site(args.source, drafts=args.drafts, now=args.now)
+    if loaded.problems:
+        raise BuildError(loaded.problems)
+    lists = loaded.relations.lists
+    if args.slug is not None and args.slug not in lists:
+        reporter.failure(f"no published article has the slug '{args.slug}'",
+                         "run `builder related` to list every article's slug")
+        return EXIT_PROBLEMS
+    slugs = [args.slug] if args.slug else sorted(lists)
+    if args.json:
+        print(json.dumps({s: list(lists[s]) for s in slugs}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    site = loaded.site
+    for slug in slugs:
+        reporter.info(f"{slug}  ({site.article(slug).title})")
+        if args.explain:
+            for rank, item in enumerate(loaded.relations.explain(slug), start=1):
+                reporter.info(f"  {rank}. {item.slug}  score {item.score:.3f}" + ("  [pinned]" if item.pinned else ""))
+                parts = ", ".join(f"{name} {value:.3f}" for name, value in item.parts.items() if value)
+                reporter.info(f"       {parts}")
+                why = []
+                if item.shared_terms:
+                    why.append("shared terms: " + ", ".join(item.shared_terms))
+                if item.shared_tags:
+                    why.append("shared tags: " + ", ".join(item.shared_tags))
+                if item.same_topic:
+                    why.append("same topic")
+                if item.same_author:
+                    why.append("same author")
+                why.append(f"{item.days_apart} days apart")
+                reporter.info("       " + "; ".join(why))
+        else:
+            for item in lists[slug]:
+                reporter.info(f"  - {item}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

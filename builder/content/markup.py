@@ -1,0 +1,160 @@
+"""Markdown to HTML with one reused Python-Markdown instance, plus the plain text derived from it."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.extensions import Extension
+from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
+
+from builder.content.model import Heading
+
+# Internal references stay symbolic until every article's URL is known (see builder.render.links).
+REF_SCHEME = "builder-ref:"
+
+EXTENSIONS = ["extra", "toc", "smarty", "sane_lists"]
+EXTENSION_CONFIGS = {
+    "toc": {"slugify": slugify_unicode, "toc_depth": "2-4"},
+    "smarty": {"smart_angled_quotes": False},
+}
+
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|h[1-6]|li|ul|ol|br|td|th|tr|table|blockquote|pre|hr|figure|figcaption|dl|dd|dt|section)\b[^>]*>",
+    re.I,
+)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+_STASHED = re.compile("[\x02\x03]")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    text: str
+    first_paragraph: str
+    headings: tuple[Heading, ...]
+    links: tuple[str, ...]
+
+
+class _LinkRewriter(Treeprocessor):
+    """Resolves relative links and images against the article's folder; turns lone images into figures."""
+
+    folder = ""  # content-relative folder of the article being converted
+    asset_prefix = "/"
+    found: list[str]
+
+    def run(self, root: etree.Element) -> None:
+        self.found = []
+        for parent in root.iter():
+            for index, child in enumerate(list(parent)):
+                if child.tag == "p" and len(child) == 1 and child[0].tag == "img" and not (child.text or "").strip() \
+                        and not (child[0].tail or "").strip() and child[0].get("title"):
+                    parent[index] = self._figure(child[0])
+        for element in root.iter():
+            if element.tag == "img":
+                self._rewrite(element, "src", is_image=True)
+                element.set("loading", "lazy")
+                element.set("decoding", "async")
+            elif element.tag == "a":
+                self._rewrite(element, "href", is_image=False)
+
+    @staticmethod
+    def _figure(image: etree.Element) -> etree.Element:
+        figure = etree.Element("figure")
+        caption = image.attrib.pop("title")
+        image.tail = None
+        figure.append(image)
+        etree.SubElement(figure, "figcaption").text = caption
+        return figure
+
+    def _rewrite(self, element: etree.Element, attribute: str, *, is_image: bool) -> None:
+        url = element.get(attribute)
+        if not url or url.startswith(("#", "/")):
+            return
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            return
+        target = posixpath.normpath(posixpath.join(self.folder, unquote(parts.path)))
+        if target.startswith("../") or target == "..":
+            return  # points outside content/; `builder check` reports it
+        self.found.append(target)
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        if target.endswith(".md") and not is_image:
+            element.set(attribute, f"{REF_SCHEME}{target}{fragment}")
+        else:
+            element.set(attribute, f"{self.asset_prefix}{target}{fragment}")
+
+
+class _HeadingLeveller(Treeprocessor):
+    """Shifts headings so the body's top level is <h2>: the page's only <h1> is the headline,
+    whether the author started with '#' or '##' (and no level is skipped below it)."""
+
+    def run(self, root: etree.Element) -> None:
+        headings = [e for e in root.iter() if e.tag in _HEADING_TAGS]
+        if not headings:
+            return
+        shift = 2 - min(int(e.tag[1]) for e in headings)
+        if shift:
+            for element in headings:
+                element.tag = f"h{min(6, int(element.tag[1]) + shift)}"
+
+
+_HEADING_TAGS = frozenset(f"h{n}" for n in range(1, 7))
+
+
+class _LinkExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
+        # After 'inline' (priority 20) so links exist; before 'toc' (5) so anchors see final levels.
+        md.treeprocessors.register(_LinkRewriter(md), "builder_links", 15)
+        md.treeprocessors.register(_HeadingLeveller(md), "builder_heading_levels", 14)
+
+
+class MarkdownRenderer:
+    """Converts article bodies; not thread-safe, so each worker process holds its own."""
+
+    def __init__(self, asset_prefix: str = "/") -> None:
+        self._md = markdown.Markdown(
+            extensions=[*EXTENSIONS, _LinkExtension()],
+            extension_configs=EXTENSION_CONFIGS,
+            output_format="html",
+        )
+        self._links: _LinkRewriter = self._md.treeprocessors["builder_links"]  # type: ignore[assignment]
+        self._links.asset_prefix = asset_prefix
+
+    def render(self, body: str, folder: str) -> Rendered:
+        """`folder` is the article's content-relative folder, for resolving relative links."""
+        self._md.reset()
+        self._links.folder = folder
+        body_html = self._md.convert(body)
+        headings = tuple(_flatten(self._md.toc_tokens))  # type: ignore[attr-defined]
+        text = plain_text(body_html)
+        first = _FIRST_PARAGRAPH.search(body_html)
+        return Rendered(
+            html=body_html,
+            text=text,
+            first_paragraph=plain_text(first.group(1)) if first else "",
+            headings=headings,
+            links=tuple(dict.fromkeys(self._links.found)),
+        )
+
+
+def plain_text(fragment: str) -> str:
+    """Readable text of an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
+    without_tags = _TAG.sub("", _BLOCK_TAG.sub(" ", fragment))
+    return _SPACE.sub(" ", html.unescape(_STASHED.sub("", without_tags))).strip()
+
+
+def _flatten(tokens: list[dict[str, object]]) -> list[Heading]:
+    out: list[Heading] = []
+    for token in tokens:
+        out.append(Heading(int(token["level"]), str(token["id"]), plain_text(str(token["name"]))))  # type: ignore[call-overload]
+        out.extend(_flatten(token.get("children", [])))  # type: ignore[arg-type]
+    return out

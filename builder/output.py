@@ -1,0 +1,165 @@
+"""The only module that writes the site: stage changed files beside the output, then move them in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MARKER = ".builder-site"
+_MARKER_TEXT = ("This folder is made by `builder build`, which replaces and deletes files here.\n"
+                "Do not keep anything of your own in it.\n")
+
+
+class OutputRefused(Exception):
+    """The output folder is one we must not write to; `hint` says what to do instead."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSummary:
+    written: int
+    unchanged: int
+    removed: int
+
+
+def check_output_folder(source: Path, output: Path) -> None:
+    """Refuse outputs whose replacement would destroy the user's own files."""
+    src, out = source.resolve(), output.resolve()
+    home = Path.home().resolve()
+    forbidden = {
+        src: "the site folder itself",
+        src / "content": "the content folder",
+        src / "themes": "the themes folder",
+        home: "your home folder",
+        Path(out.anchor): "the root of the file system",
+    }
+    for place, name in forbidden.items():
+        if out == place:
+            raise OutputRefused(f"refusing to use {name} ({output}) as the output folder",
+                                "choose a folder of its own, such as site/ (the default)")
+    for place in (src / "content", src / "themes"):
+        if place in out.parents:
+            raise OutputRefused(f"refusing to write the site inside {place.name}/ ({output})",
+                                "choose a folder outside content/ and themes/, such as site/")
+    if out in src.parents:
+        raise OutputRefused(f"refusing to use {output}: it contains the site folder",
+                            "choose a folder inside or beside the site folder, such as site/")
+    if out.exists() and not out.is_dir():
+        raise OutputRefused(f"the output {output} exists and is not a folder", "remove it or choose another path")
+    if out.is_dir() and not (out / MARKER).is_file() and any(out.iterdir()):
+        raise OutputRefused(f"the output folder {output} already holds files that builder did not make",
+                            "move them away, or choose an empty or new folder with --output")
+
+
+class SiteWriter:
+    """Collects the new site in a staging folder; nothing in the output changes before commit()."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output.absolute()
+        self.staging = self.output.parent / f".{self.output.name}.staging-{os.getpid()}"
+        if self.staging.exists():
+            shutil.rmtree(self.staging)
+        self.staging.mkdir(parents=True)
+        self.expected: set[str] = set()
+        self._staged = 0
+        self._unchanged = 0
+
+    def exists(self, rel: str) -> bool:
+        return (self.output / _safe(rel)).is_file()
+
+    def write(self, rel: str, data: bytes) -> bool:
+        """Stage `data` for `rel` unless the output already holds these exact bytes; True if staged."""
+        rel = _safe(rel)
+        self._expect(rel)
+        old = self.output / rel
+        try:
+            if old.stat().st_size == len(data) and old.read_bytes() == data:
+                self._unchanged += 1
+                return False
+        except OSError:
+            pass
+        target = self.staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self._staged += 1
+        return True
+
+    def copy(self, rel: str, source_file: Path) -> bool:
+        rel = _safe(rel)
+        self._expect(rel)
+        old = self.output / rel
+        try:
+            new_stat, old_stat = source_file.stat(), old.stat()
+            if new_stat.st_size == old_stat.st_size and new_stat.st_mtime_ns == old_stat.st_mtime_ns:
+                self._unchanged += 1
+                return False
+        except OSError:
+            pass
+        target = self.staging / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source_file, target)
+        self._staged += 1
+        return True
+
+    def keep(self, rel: str) -> None:
+        """The output's current file is known to be right (an incremental build skipped rendering it)."""
+        self._expect(_safe(rel))
+        self._unchanged += 1
+
+    def _expect(self, rel: str) -> None:
+        if rel in self.expected:
+            raise ValueError(f"two outputs for {rel}")  # callers check collisions first; this is a bug guard
+        self.expected.add(rel)
+
+    def commit(self) -> WriteSummary:
+        """Move staged files into the output and delete files the new site no longer has."""
+        (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        if not self.output.exists():
+            self.staging.rename(self.output)
+            return WriteSummary(self._staged, self._unchanged, 0)
+        real_output = os.path.realpath(self.output)
+        for dirpath, _dirnames, filenames in os.walk(self.staging):
+            folder = self.output / Path(dirpath).relative_to(self.staging)
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.path.commonpath([os.path.realpath(folder), real_output]) != real_output:
+                raise OutputRefused(f"{folder} leads outside the output folder (a link?)",
+                                    "remove links from the output folder")
+            for name in filenames:
+                os.replace(os.path.join(dirpath, name), folder / name)
+        removed = self._remove_stale()
+        self.abort()
+        return WriteSummary(self._staged, self._unchanged, removed)
+
+    def _remove_stale(self) -> int:
+        removed = 0
+        for dirpath, dirnames, filenames in os.walk(self.output, topdown=False):
+            folder = Path(dirpath)
+            for name in filenames:
+                rel = (folder / name).relative_to(self.output).as_posix()
+                if rel != MARKER and rel not in self.expected:
+                    (folder / name).unlink()
+                    removed += 1
+            for name in dirnames:
+                sub = folder / name
+                if sub.is_symlink():
+                    sub.unlink()
+                elif not any(sub.iterdir()):
+                    sub.rmdir()
+        return removed
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _safe(rel: str) -> str:
+    """Reject any output path that could leave the output folder; they are bugs, never user choices."""
+    path = PurePosixPath(rel)
+    if (not rel or "\\" in rel or "\0" in rel or path.is_absolute() or ".." in path.parts
+            or any(part in ("", ".") for part in rel.split("/")) or ":" in path.parts[0]):
+        raise ValueError(f"unsafe output path {rel!r}")
+    return rel

@@ -1,0 +1,229 @@
+"""Plan every page of the site: which template renders it, at which address, with which view model."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import unquote
+
+from markupsafe import Markup
+
+from builder.content.markup import REF_SCHEME
+from builder.content.model import Article, Site
+from builder.dates import format_date
+from builder.slugs import slugify
+from builder.urls import Urls
+from builder.views import (
+    ArticleView, Card, HeadingView, ImageView, MonthView, Page, PageLink, Pagination, Section, SiteView, TermRef,
+    TopicRef, YearView,
+)
+
+MOST_READ = 5
+MORE_IN_TOPIC = 4
+HOME_TOP = 4
+HOME_PER_TOPIC = 3
+
+ImageSizes = Callable[[str], tuple[int, int] | None]  # content-relative path -> (width, height)
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    path: str  # output-relative file path
+    template: str
+    page: Page
+
+
+class Planner:
+    """Builds view models once per article and reuses them in every list that shows the article."""
+
+    def __init__(self, site: Site, urls: Urls, image_sizes: ImageSizes, source_urls: Mapping[str, str]) -> None:
+        self.site = site
+        self.urls = urls
+        self.config = site.config
+        self._image_sizes = image_sizes
+        self._source_urls = source_urls
+        self.topics = {t.slug: TopicRef(t.slug, t.title, t.description, urls.topic(t.slug),
+                                        urls.feed(f"{t.slug}/"), len(site.by_topic.get(t.slug, ())))
+                       for t in site.topics}
+        self.tags = {s: TermRef(s, t.name, urls.tag(s), len(site.by_tag[s])) for s, t in site.tags.items()}
+        self.authors = {s: TermRef(s, t.name, urls.author(s), len(site.by_author[s])) for s, t in site.authors.items()}
+        self.cards = {a.slug: self._card(a) for a in site.articles}
+
+    # --- view models -------------------------------------------------------------------------
+
+    def site_view(self) -> SiteView:
+        urls, config = self.urls, self.config
+        logo = self.image(config.logo, config.title) if config.logo else None
+        return SiteView(
+            title=config.title, tagline=config.tagline, language=config.language, base_url=config.base_url,
+            home_url=urls.home(), copyright=config.copyright, logo=logo,
+            topics=tuple(self.topics.values()), feed_url=urls.feed(), search_url=urls.search(),
+            topics_url=urls.topics_index(), tags_url=urls.tags_index(), authors_url=urls.authors_index(),
+            archive_url=urls.archive(), article_count=len(self.site.articles),
+        )
+
+    def image(self, src: str, alt: str, caption: str = "") -> ImageView:
+        if "://" in src:
+            return ImageView(src, alt, caption)
+        size = self._image_sizes(src)
+        return ImageView(self.urls.asset(src), alt, caption, *(size or (None, None)))
+
+    def _card(self, article: Article) -> Card:
+        tz = self.config.tzinfo
+        topic = self.topics[self.site.topic_of[article.slug]]
+        image = article.image
+        return Card(
+            slug=article.slug, title=article.title, url=self.urls.article(topic.slug, article.slug), topic=topic,
+            date=article.date, date_text=format_date(article.date.astimezone(tz), self.config.date_format),
+            date_iso=article.date.isoformat(), summary=article.summary,
+            authors=tuple(self.authors[slugify(n)] for n in article.authors if slugify(n) in self.authors),
+            tags=tuple(self.tags[slugify(n)] for n in article.tags if slugify(n) in self.tags),
+            image=self.image(image.src, image.alt, image.caption) if image else None,
+            reads=self.site.reads.get(article.slug), reading_minutes=article.reading_minutes,
+            updated_iso=article.updated.isoformat() if article.updated else "",
+        )
+
+    def body(self, article: Article) -> Markup:
+        """Article HTML with internal references resolved and images given their sizes."""
+        text = _REF.sub(lambda m: self._resolve_ref(m.group(1), m.group(2) or ""), article.body_html)
+        text = _IMG.sub(self._size_image, text)
+        return Markup(text)
+
+    def _resolve_ref(self, path: str, fragment: str) -> str:
+        url = self._source_urls.get(path)
+        return html.escape(url + fragment if url else path + fragment)
+
+    def _size_image(self, match: re.Match[str]) -> str:
+        tag = match.group(0)
+        if " width=" in tag:
+            return tag
+        src = re.search(r'src="([^"]+)"', tag)
+        prefix = self.urls.base_path
+        if not src or not src.group(1).startswith(prefix) or "://" in src.group(1):
+            return tag
+        size = self._image_sizes(unquote(html.unescape(src.group(1))[len(prefix):]))
+        return tag if size is None else tag[:-1] + f' width="{size[0]}" height="{size[1]}">'
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def plan(self, related: Mapping[str, Sequence[str]]) -> Iterator[PageSpec]:
+        yield self.home()
+        for article in self.site.articles:
+            yield self.article(article, related.get(article.slug, ()))
+        for topic in self.topics.values():
+            yield from self.listing("topic", self.site.by_topic.get(topic.slug, ()), topic.title,
+                                    topic.description or f"The latest articles on {topic.title}.",
+                                    lambda n, s=topic.slug: self.urls.topic(s, n), topic=topic, feed_url=topic.feed_url)
+        for slug, term in self.tags.items():
+            yield from self.listing("tag", self.site.by_tag[slug], term.name, f"Articles tagged “{term.name}”.",
+                                    lambda n, s=slug: self.urls.tag(s, n), term=term)
+        for slug, term in self.authors.items():
+            yield from self.listing("author", self.site.by_author[slug], term.name, f"Articles by {term.name}.",
+                                    lambda n, s=slug: self.urls.author(s, n), term=term)
+        yield self.index("topics", "Topics", self.urls.topics_index(), topics=tuple(self.topics.values()))
+        yield self.index("tags", "Tags", self.urls.tags_index(),
+                         terms=tuple(sorted(self.tags.values(), key=lambda t: (t.name.casefold(), t.slug))))
+        yield self.index("authors", "Authors", self.urls.authors_index(),
+                         terms=tuple(sorted(self.authors.values(), key=lambda t: (t.name.casefold(), t.slug))))
+        yield from self.archive()
+        yield self.index("search", "Search", self.urls.search(), noindex=True)
+        yield PageSpec("404.html", "404.html", self._page("404", self.urls.base_path + "404.html", "Page not found",
+                                                         "The page you asked for is not here.", noindex=True))
+
+    def _page(self, kind: str, url: str, title: str, description: str, **parts: object) -> Page:
+        return Page(kind=kind, url=url, title=title, description=description,
+                    canonical=self.urls.absolute(url), **parts)  # type: ignore[arg-type]
+
+    def _spec(self, template: str, page: Page) -> PageSpec:
+        return PageSpec(self.urls.output_path(page.url), template, page)
+
+    def home(self) -> PageSpec:
+        cards = [self.cards[a.slug] for a in self.site.articles]
+        sections = tuple(
+            Section(topic, tuple(self.cards[s] for s in self.site.by_topic.get(topic.slug, ())[:HOME_PER_TOPIC]))
+            for topic in self.topics.values() if self.site.by_topic.get(topic.slug)
+        )
+        lead = cards[0] if cards else None
+        page = self._page("home", self.urls.home(), self.config.title,
+                          self.config.tagline or f"News from {self.config.title}.",
+                          lead=lead, top=tuple(cards[1:1 + HOME_TOP]), sections=sections,
+                          most_read=self.most_read(self.site.articles), feed_url=self.urls.feed(),
+                          image=lead.image if lead else None)
+        return self._spec("home.html", page)
+
+    def most_read(self, articles: Sequence[Article]) -> tuple[Card, ...]:
+        counted = [a for a in articles if self.site.reads.get(a.slug)]
+        counted.sort(key=lambda a: (-self.site.reads[a.slug], -a.date.timestamp(), a.slug))
+        return tuple(self.cards[a.slug] for a in counted[:MOST_READ])
+
+    def article(self, article: Article, related: Sequence[str]) -> PageSpec:
+        card = self.cards[article.slug]
+        siblings = self.site.by_topic[card.topic.slug]
+        position = siblings.index(article.slug)
+        related_cards = tuple(self.cards[s] for s in related if s in self.cards)
+        shown = {article.slug, *related}
+        more = tuple(self.cards[s] for s in siblings if s not in shown)[:MORE_IN_TOPIC]
+        view = ArticleView(
+            card=card, body=self.body(article),
+            headings=tuple(HeadingView(h.level, h.anchor, h.text) for h in article.headings),
+            related=related_cards, more_in_topic=more,
+            previous=self.cards[siblings[position + 1]] if position + 1 < len(siblings) else None,
+            next=self.cards[siblings[position - 1]] if position > 0 else None,
+            extra=dict(article.extra),
+        )
+        page = self._page("article", card.url, article.title, article.summary, article=view, image=card.image,
+                          topic=card.topic, feed_url=card.topic.feed_url)
+        return self._spec("article.html", page)
+
+    def listing(self, kind: str, slugs: Sequence[str], title: str, description: str, url_of: Callable[[int], str],
+                **parts: object) -> Iterator[PageSpec]:
+        per_page = self.config.per_page
+        total = max(1, -(-len(slugs) // per_page))
+        most_read = self.most_read([self.site.by_slug[s] for s in slugs]) if kind == "topic" else ()
+        for number in range(1, total + 1):
+            items = tuple(self.cards[s] for s in slugs[(number - 1) * per_page:number * per_page])
+            pagination = Pagination(
+                number=number, total=total,
+                prev_url=url_of(number - 1) if number > 1 else None,
+                next_url=url_of(number + 1) if number < total else None,
+                pages=tuple(PageLink(n, url_of(n), n == number) for n in _window(number, total)),
+            )
+            page_title = title if number == 1 else f"{title} (page {number} of {total})"
+            page = self._page(kind, url_of(number), page_title, description, items=items, pagination=pagination,
+                              most_read=most_read, **parts)
+            yield self._spec(f"{kind}.html", page)
+
+    def index(self, kind: str, title: str, url: str, **parts: object) -> PageSpec:
+        description = {"topics": "All topics covered by", "tags": "Every tag used on", "authors": "Everyone writing for",
+                       "search": "Search the articles of"}.get(kind, "") + f" {self.config.title}."
+        return self._spec(f"{kind}.html", self._page(kind, url, title, description.strip(), **parts))
+
+    def archive(self) -> Iterator[PageSpec]:
+        tz = self.config.tzinfo
+        by_year: dict[int, list[Article]] = defaultdict(list)
+        for article in self.site.articles:
+            by_year[article.date.astimezone(tz).year].append(article)
+        years = tuple(YearView(y, self.urls.archive(y), len(by_year[y])) for y in sorted(by_year, reverse=True))
+        yield self._spec("archive.html", self._page("archive", self.urls.archive(), "Archive",
+                                                    f"Every article of {self.config.title}, by year.", years=years))
+        for year in years:
+            months: dict[int, list[Card]] = defaultdict(list)
+            for article in by_year[year.year]:
+                months[article.date.astimezone(tz).month].append(self.cards[article.slug])
+            views = tuple(MonthView(format_date(datetime(year.year, m, 1), "%B"), tuple(months[m]))
+                          for m in sorted(months, reverse=True))
+            yield self._spec("year.html", self._page("year", year.url, f"Archive {year.year}",
+                                                     f"Articles published in {year.year}.", months=views, years=years))
+
+
+_REF = re.compile(re.escape(REF_SCHEME) + r'([^"#]*)(#[^"]*)?')
+_IMG = re.compile(r"<img\b[^>]*>")
+
+
+def _window(current: int, total: int, radius: int = 2) -> list[int]:
+    numbers = {1, total, *range(max(1, current - radius), min(total, current + radius) + 1)}
+    return sorted(numbers)

@@ -1,0 +1,89 @@
+"""Render view models through the theme's Jinja2 templates; template mistakes become Problems."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from builder.dates import format_date
+from builder.errors import Problem
+from builder.pages import PageSpec
+from builder.views import SiteView
+
+
+class TemplateProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+class Renderer:
+    def __init__(self, template_dirs: list[str], site: SiteView, data: Mapping[str, Any],
+                 static_urls: Mapping[str, str], source: Path, date_format: str) -> None:
+        self._source = source
+        self._static_urls = static_urls
+        self._date_format = date_format
+        self.env = Environment(
+            loader=FileSystemLoader(template_dirs),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self.env.globals.update(site=site, data=data, static=self.static)
+        self.env.filters["date"] = self.date
+
+    def static(self, path: str) -> str:
+        """URL of a theme static file, fingerprinted so browsers may cache it for long."""
+        try:
+            return self._static_urls[path]
+        except KeyError:
+            raise jinja2.UndefinedError(f"no static file '{path}' in the theme's static/ folders") from None
+
+    def date(self, moment: datetime, pattern: str | None = None) -> str:
+        return format_date(moment, pattern or self._date_format)
+
+    def render(self, spec: PageSpec) -> bytes:
+        try:
+            template = self.env.get_template(spec.template)
+            return template.render(page=spec.page).encode("utf-8")
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateProblem(Problem(self._display(exc.name), None,
+                                          f"template '{exc.name}' not found (needed for {spec.path})",
+                                          "add it to your theme's templates/ folder, or remove the reference")) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateProblem(Problem(self._display(exc.filename or exc.name or spec.template), exc.lineno,
+                                          f"template syntax error: {exc.message}",
+                                          "check the {% ... %} and {{ ... }} tags on that line")) from None
+        except (TemplateError, AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+            filename, line = _template_frame(exc)
+            message = exc.message if isinstance(exc, TemplateError) and exc.message else str(exc)
+            raise TemplateProblem(Problem(self._display(filename or spec.template), line,
+                                          f"template error while rendering {spec.path}: {message}",
+                                          "check the variable names against docs/themes.md")) from None
+
+    def _display(self, filename: str | None) -> str:
+        if not filename:
+            return "(template)"
+        path = Path(filename)
+        try:
+            return path.resolve().relative_to(self._source.resolve()).as_posix()
+        except ValueError:
+            return f"(default theme) {'/'.join(path.parts[-3:])}"
+
+
+def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
+    """The innermost traceback frame that belongs to a template (Jinja maps them to template lines)."""
+    found: tuple[str | None, int | None] = (None, None)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".html", ".xml", ".txt", ".j2", ".jinja")):
+            found = (frame.filename, frame.lineno)
+    return found

@@ -1,0 +1,113 @@
+"""Find a theme and its parents: templates and static files looked up child first, default theme last."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import builder
+from builder.errors import BuildError, Problem, did_you_mean
+
+DEFAULT_THEME = "peace"
+THEME_FILE = "theme.toml"
+_THEME_KEYS = frozenset({"name", "parent", "description", "author", "license"})
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    name: str
+    chain: tuple[Path, ...]  # theme folders, the chosen theme first
+
+    @property
+    def template_dirs(self) -> list[str]:
+        return [str(folder / "templates") for folder in self.chain if (folder / "templates").is_dir()]
+
+    def static_files(self) -> dict[str, Path]:
+        """Output-relative path under static/ -> the file that wins (child over parent)."""
+        files: dict[str, Path] = {}
+        for folder in reversed(self.chain):
+            static = folder / "static"
+            for dirpath, dirnames, filenames in os.walk(static):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in filenames:
+                    if not name.startswith("."):
+                        path = Path(dirpath) / name
+                        files[path.relative_to(static).as_posix()] = path
+        return dict(sorted(files.items()))
+
+
+def builtin_themes_dir() -> Path:
+    """Themes shipped with the package; in a source checkout they sit at the repository's top level."""
+    package = Path(builder.__file__).parent
+    installed = package / "_themes"
+    return installed if installed.is_dir() else package.parent / "themes"
+
+
+def load_theme(source: Path, name: str) -> Theme:
+    chain: list[Path] = []
+    seen: list[str] = []
+    current: str | None = name
+    while current is not None:
+        if current in seen:
+            cycle = " -> ".join([*seen, current])
+            raise BuildError([Problem(f"themes/{seen[-1]}/{THEME_FILE}", None, f"theme parents form a cycle: {cycle}",
+                                      "make the last theme's parent a theme without that parent (e.g. 'peace')")])
+        seen.append(current)
+        folder = _find(source, current)
+        if folder is None:
+            where = f"themes/{seen[-2]}/{THEME_FILE}" if len(seen) > 1 else "portal.toml"
+            raise BuildError([Problem(where, None, f"unknown theme '{current}'",
+                                      did_you_mean(current, _available(source)) + "; a theme is a folder themes/<name>/")])
+        if not any(os.path.samefile(folder, f) for f in chain):
+            chain.append(folder)
+        current = _parent_of(source, folder)
+    default = _find(source, DEFAULT_THEME, builtin_only=True)
+    if default is not None and not any(os.path.samefile(default, f) for f in chain):
+        chain.append(default)
+    return Theme(name, tuple(chain))
+
+
+def _find(source: Path, name: str, *, builtin_only: bool = False) -> Path | None:
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return None
+    places = [builtin_themes_dir()] if builtin_only else [source / "themes", builtin_themes_dir()]
+    for place in places:
+        if (place / name).is_dir():
+            return place / name
+    return None
+
+
+def _parent_of(source: Path, folder: Path) -> str | None:
+    path = folder / THEME_FILE
+    if not path.is_file():
+        return None
+    where = _display(source, path)
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BuildError([Problem(where, None, f"cannot be read: {exc}", "check the TOML syntax")]) from None
+    problems = [Problem(where, None, f"unknown key '{key}'", did_you_mean(key, _THEME_KEYS))
+                for key in meta if key not in _THEME_KEYS]
+    parent = meta.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        problems.append(Problem(where, None, "'parent' must be a theme name in quotes", 'parent = "peace"'))
+    if problems:
+        raise BuildError(problems)
+    return parent
+
+
+def _available(source: Path) -> list[str]:
+    names = set()
+    for place in (source / "themes", builtin_themes_dir()):
+        if place.is_dir():
+            names |= {p.name for p in place.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    return sorted(names)
+
+
+def _display(source: Path, path: Path) -> str:
+    try:
+        return path.relative_to(source).as_posix()
+    except ValueError:
+        return f"{path.parent.name}/{path.name}"
