@@ -206,7 +206,7 @@ def _check_values(config: SiteConfig, locate: _KeyLocator, name: str) -> list[Pr
     try:
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        bad(("timezone",), f"unknown timezone '{config.timezone}'", 'use an IANA name such as "UTC" or "Europe/Geneva"')
+        bad(("timezone",), f"unknown timezone '{config.timezone}'", 'use an IANA name such as "UTC" or "Europe/Zurich"')
     seen: dict[str, int] = {}
     for index, topic in enumerate(config.topics):
         if not is_safe_slug(topic.slug):

@@ -71,7 +71,7 @@ class _FieldReader:
         summary_given = self.text("summary")
         for key in data:
             if key not in KNOWN_KEYS:
-                close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
+                close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.75)
                 if close:
                     self.warnings.append(Problem(self.path, self.front.line_of.get(key), f"unknown key '{key}' is kept "
                                                  "as extra data", f"did you mean '{close[0]}'?"))

@@ -1,0 +1,83 @@
+"""The writer: nothing changes before commit, unchanged files keep their mtime, refusals."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from builder.output import MARKER, OutputRefused, SiteWriter, check_output_folder
+
+
+def test_first_build_moves_staging_into_place(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    writer = SiteWriter(out)
+    writer.write("index.html", b"home")
+    writer.write("a/b/index.html", b"deep")
+    assert not out.exists()  # nothing visible before commit
+    summary = writer.commit()
+    assert (out / "a/b/index.html").read_bytes() == b"deep"
+    assert (out / MARKER).is_file()
+    assert summary.written == 2 and not list(tmp_path.glob(".site.staging-*"))
+
+
+def test_rebuild_keeps_unchanged_files_and_removes_stale(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = SiteWriter(out)
+    first.write("same.html", b"same")
+    first.write("changed.html", b"v1")
+    first.write("gone/index.html", b"old")
+    first.commit()
+    os.utime(out / "same.html", ns=(1_000_000_000, 1_000_000_000))
+    second = SiteWriter(out)
+    assert second.write("same.html", b"same") is False
+    assert second.write("changed.html", b"v2") is True
+    summary = second.commit()
+    assert (out / "same.html").stat().st_mtime_ns == 1_000_000_000
+    assert (out / "changed.html").read_bytes() == b"v2"
+    assert not (out / "gone").exists()
+    assert (summary.written, summary.unchanged, summary.removed) == (1, 1, 1)
+
+
+def test_abort_leaves_output_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    writer = SiteWriter(out)
+    writer.write("index.html", b"v1")
+    writer.commit()
+    failed = SiteWriter(out)
+    failed.write("index.html", b"v2")
+    failed.abort()
+    assert (out / "index.html").read_bytes() == b"v1"
+
+
+@pytest.mark.parametrize("rel", ["../x", "/etc/passwd", "a/../../x", "a\\b", "", "a//b", "C:/x", "a\0b"])
+def test_unsafe_paths_are_rejected(tmp_path: Path, rel: str) -> None:
+    writer = SiteWriter(tmp_path / "site")
+    with pytest.raises(ValueError):
+        writer.write(rel, b"x")
+    writer.abort()
+
+
+@pytest.mark.parametrize("output", [".", "content", "content/out", "themes", ".."])
+def test_refuses_outputs_that_hold_the_users_files(tmp_path: Path, output: str) -> None:
+    source = tmp_path / "portal"
+    (source / "content").mkdir(parents=True)
+    (source / "themes").mkdir()
+    with pytest.raises(OutputRefused):
+        check_output_folder(source, source / output)
+
+
+def test_refuses_a_foreign_non_empty_folder_but_accepts_its_own(tmp_path: Path) -> None:
+    source = tmp_path / "portal"
+    source.mkdir()
+    foreign = tmp_path / "docs"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("precious")
+    with pytest.raises(OutputRefused, match="already holds files that builder did not make"):
+        check_output_folder(source, foreign)
+    (tmp_path / "empty").mkdir()
+    check_output_folder(source, tmp_path / "empty")
+    ours = tmp_path / "ours"
+    writer = SiteWriter(ours)
+    writer.write("index.html", b"x")
+    writer.commit()
+    check_output_folder(source, ours)
