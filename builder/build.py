@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ class BuildOptions:
     output: Path
     drafts: bool = False
     now: datetime | None = None
+    base_url: str | None = None  # overrides portal.toml's, e.g. for the local preview server
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class BuildReport:
     seconds: float
     warnings: tuple[Problem, ...] = ()
     scheduled: tuple[tuple[datetime, str, str], ...] = ()  # (when, "publishes"/"expires", title)
+    changed: tuple[str, ...] = ()  # output-relative paths written or removed
 
 
 @dataclass(slots=True)
@@ -61,9 +63,12 @@ class LoadedSite:
     scheduled: tuple[tuple[datetime, str, Article], ...] = ()
 
 
-def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None) -> LoadedSite:
+def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None,
+              base_url: str | None = None) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config)."""
     config = load_config(source)
+    if base_url is not None:
+        config = dataclasses.replace(config, base_url=base_url)
     problems: list[Problem] = []
     warnings: list[Problem] = []
     theme: Theme | None = None
@@ -129,7 +134,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
     """Build the site into options.output; raises BuildError and leaves the output untouched on any problem."""
     started = time.perf_counter()
     check_output_folder(options.source, options.output)
-    loaded = load_site(options.source, drafts=options.drafts, now=options.now)
+    loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url)
     problems = loaded.problems
     writer = SiteWriter(options.output)
     try:
@@ -141,7 +146,7 @@ def build(options: BuildOptions, progress: Callable[[str], None] | None = None) 
         writer.abort()
     scheduled = tuple((when, what, article.title) for when, what, article in loaded.scheduled)
     return BuildReport(pages, summary.written, summary.unchanged, summary.removed,
-                       time.perf_counter() - started, tuple(loaded.warnings), scheduled)
+                       time.perf_counter() - started, tuple(loaded.warnings), scheduled, summary.changed)
 
 
 def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, problems: list[Problem]) -> int:
@@ -165,7 +170,8 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, problems: l
                if _claim(outputs, f"static/{rel}", f"theme file static/{rel}", problems)}
     if loaded.theme is None:
         return len(specs)
-    static_urls = {rel: f"{urls.static(rel)}?v={_fingerprint(path)}" for rel, path in static_files.items()}
+    # Plain URLs, no content hashes: a CSS edit then changes one file, not every page of the site.
+    static_urls = {rel: urls.static(rel) for rel in static_files}
     renderer = Renderer(loaded.theme.template_dirs, planner.site_view(), site.data, static_urls, source,
                         config.date_format)
     seen_template_problems: set[tuple[str, int | None, str]] = set()
@@ -193,7 +199,3 @@ def _claim(outputs: dict[str, str], rel: str, owner: str, problems: list[Problem
         return False
     outputs[rel] = owner
     return True
-
-
-def _fingerprint(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]

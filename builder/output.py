@@ -25,6 +25,7 @@ class WriteSummary:
     written: int
     unchanged: int
     removed: int
+    changed: tuple[str, ...] = ()  # output-relative paths written or removed, sorted
 
 
 def check_output_folder(source: Path, output: Path) -> None:
@@ -66,7 +67,7 @@ class SiteWriter:
             shutil.rmtree(self.staging)
         self.staging.mkdir(parents=True)
         self.expected: set[str] = set()
-        self._staged = 0
+        self._staged: list[str] = []
         self._unchanged = 0
 
     def exists(self, rel: str) -> bool:
@@ -86,7 +87,7 @@ class SiteWriter:
         target = self.staging / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self._staged += 1
+        self._staged.append(rel)
         return True
 
     def copy(self, rel: str, source_file: Path) -> bool:
@@ -103,7 +104,7 @@ class SiteWriter:
         target = self.staging / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source_file, target)
-        self._staged += 1
+        self._staged.append(rel)
         return True
 
     def keep(self, rel: str) -> None:
@@ -121,7 +122,7 @@ class SiteWriter:
         (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         if not self.output.exists():
             self.staging.rename(self.output)
-            return WriteSummary(self._staged, self._unchanged, 0)
+            return WriteSummary(len(self._staged), self._unchanged, 0, tuple(sorted(self._staged)))
         real_output = os.path.realpath(self.output)
         for dirpath, _dirnames, filenames in os.walk(self.staging):
             folder = self.output / Path(dirpath).relative_to(self.staging)
@@ -133,17 +134,18 @@ class SiteWriter:
                 os.replace(os.path.join(dirpath, name), folder / name)
         removed = self._remove_stale()
         self.abort()
-        return WriteSummary(self._staged, self._unchanged, removed)
+        changed = tuple(sorted([*self._staged, *removed]))
+        return WriteSummary(len(self._staged), self._unchanged, len(removed), changed)
 
-    def _remove_stale(self) -> int:
-        removed = 0
+    def _remove_stale(self) -> list[str]:
+        removed: list[str] = []
         for dirpath, dirnames, filenames in os.walk(self.output, topdown=False):
             folder = Path(dirpath)
             for name in filenames:
                 rel = (folder / name).relative_to(self.output).as_posix()
                 if rel != MARKER and rel not in self.expected:
                     (folder / name).unlink()
-                    removed += 1
+                    removed.append(rel)
             for name in dirnames:
                 sub = folder / name
                 if sub.is_symlink():

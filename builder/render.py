@@ -42,7 +42,7 @@ class Renderer:
         self.env.filters["date"] = self.date
 
     def static(self, path: str) -> str:
-        """URL of a theme static file, fingerprinted so browsers may cache it for long."""
+        """URL of a theme static file; an unknown name is a template error, not a broken link."""
         try:
             return self._static_urls[path]
         except KeyError:

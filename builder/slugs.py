@@ -12,9 +12,13 @@ _SAFE_SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _MAX_SLUG = 120
 
 
+# "What's next" should read "whats-next", not "what-s-next".
+_APOSTROPHES = [["'", ""], ["\u2019", ""], ["\u02bc", ""]]
+
+
 def slugify(text: str) -> str:
     """Transliterate any script to ASCII and hyphenate; '' when nothing usable remains."""
-    return _transliterate_slug(text, max_length=_MAX_SLUG, word_boundary=True)
+    return _transliterate_slug(text, max_length=_MAX_SLUG, word_boundary=True, replacements=_APOSTROPHES)
 
 
 def is_safe_slug(slug: str) -> bool:

@@ -60,3 +60,60 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
     return run_cli
+
+
+# --- headless Chromium -------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def missing_tool(reason: str) -> None:
+    """Skip on a developer machine without the tool; fail in CI, where .ci/run sets BUILDER_REQUIRE_TOOLS."""
+    import os
+
+    if os.environ.get("BUILDER_REQUIRE_TOOLS"):
+        pytest.fail(f"required test tool missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        missing_tool(f"{CHROMIUM} not installed (Debian package chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_tool("the Python package playwright is not installed")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def static_server():
+    """Serve a folder on 127.0.0.1 for the browser; returns a function folder -> base URL."""
+    import functools
+    import http.server
+    import threading
+
+    servers = []
+
+    def serve(folder: Path) -> str:
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()

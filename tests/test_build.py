@@ -1,0 +1,91 @@
+"""`builder build` end to end: the sample portal, bare content folders, errors and exit codes."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import NOW, article, write_files
+
+REPO = Path(__file__).parent.parent
+
+
+def test_sample_portal_builds_with_every_page(tmp_path: Path, run) -> None:
+    out = tmp_path / "site"
+    result = run("build", "--source", REPO, "--output", out, "--now", NOW)
+    assert result.code == 0, result.err
+    for page in ["index.html", "404.html", "topics/index.html", "tags/index.html", "authors/index.html",
+                 "archive/index.html", "human-rights/index.html"]:
+        assert (out / page).is_file(), page
+    articles = [p for p in out.glob("*/*/index.html") if p.parent.parent.name not in ("tags", "authors", "archive")]
+    assert len(articles) >= 24
+    for page in articles:
+        html = page.read_text()
+        topic = page.parent.parent.name
+        assert f'<a href="/{topic}/">' in html, f"{page} does not link to its topic"
+        assert "Related articles" in html, f"{page} has no related list"
+    assert "draft: true" not in (out / "index.html").read_text()
+
+
+def test_folder_with_only_content_uses_defaults_and_packaged_theme(tmp_path: Path, run) -> None:
+    topics = ["Peace", "Culture", "Human Rights"]
+    files = {f"content/a{i:03}.md": article(f"Story number {i}", date=f"2026-{1 + i % 12:02}-{1 + i % 28:02}",
+                                            topic=topics[i % 3], tags=[f"t{i % 7}", f"u{i % 5}"],
+                                            body=f"Paragraph about subject {i % 9} and theme {i % 4}.")
+             for i in range(300)}
+    source = write_files(tmp_path / "bare", files)
+    result = run("build", "--source", source, "--now", NOW)
+    assert result.code == 0, result.err
+    out = source / "site"
+    assert (out / "peace" / "index.html").is_file()
+    assert (out / "peace" / "page" / "10" / "index.html").is_file()  # 100 articles, 10 per page
+    assert (out / "static" / "css" / "style.css").is_file()
+    page = (out / "peace" / "story-number-3" / "index.html").read_text()
+    assert len(re.findall(r'class="card-title"', page.split("Related articles")[1].split("</section>")[0])) == 5
+
+
+def test_problems_are_gathered_and_the_previous_site_survives(tmp_path: Path, run) -> None:
+    source = write_files(tmp_path / "s", {"content/peace/good.md": article("Good one")})
+    assert run("build", "--source", source, "--now", NOW).code == 0
+    before = {p: p.read_bytes() for p in (source / "site").rglob("*") if p.is_file()}
+    write_files(source, {
+        "content/peace/bad-date.md": article("Bad date", date="2025-13-45"),
+        "content/peace/no-title.md": "---\ndate: 2026-01-01\n---\nBody\n",
+        "content/peace/broken.md": "---\ntitle: [unclosed\n---\nBody\n",
+    })
+    result = run("build", "--source", source, "--now", NOW)
+    assert result.code == 1
+    assert "content/peace/bad-date.md:3: 'date' is not a valid date" in result.err
+    assert "content/peace/no-title.md:1: 'title' is missing or empty" in result.err
+    assert "content/peace/broken.md:2: front matter is not valid YAML" in result.err
+    assert "3 problems found; nothing was written." in result.err
+    assert "Traceback" not in result.err
+    after = {p: p.read_bytes() for p in (source / "site").rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(source.glob(".site.staging-*"))
+
+
+def test_usage_errors_exit_2(tmp_path: Path, run) -> None:
+    assert run("build", "--no-such-option").code == 2
+    source = write_files(tmp_path / "s", {"content/peace/a.md": article("A")})
+    refused = run("build", "--source", source, "--output", source / "content")
+    assert refused.code == 2 and "refusing to use the content folder" in refused.err
+
+
+def test_drafts_only_with_the_option(tmp_path: Path, run) -> None:
+    source = write_files(tmp_path / "s", {"content/peace/a.md": article("Live"),
+                                          "content/peace/b.md": article("Sketch", draft="true")})
+    run("build", "--source", source, "--now", NOW)
+    assert not (source / "site" / "peace" / "sketch").exists()
+    run("build", "--source", source, "--now", NOW, "--drafts")
+    assert (source / "site" / "peace" / "sketch" / "index.html").is_file()
+
+
+def test_python_dash_m_works(tmp_path: Path) -> None:
+    source = write_files(tmp_path / "s", {"content/peace/a.md": article("A")})
+    done = subprocess.run([sys.executable, "-m", "builder", "build", "--source", str(source), "--now", NOW],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "built" in done.stdout
