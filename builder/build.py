@@ -17,11 +17,13 @@ from builder.content.fields import parse_article
 from builder.content.markup import MarkdownRenderer
 from builder.content.model import Article, Site
 from builder.errors import BuildError, Problem
+from builder.feeds import atom
 from builder.images import image_size
 from builder.output import SiteWriter, check_output_folder
 from builder.pages import PageSpec, Planner
 from builder.related import RelatedDoc, Relations, relate
 from builder.render import Renderer, TemplateProblem
+from builder.sitemaps import Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -58,6 +60,7 @@ class LoadedSite:
     theme: Theme | None
     relations: Relations
     source_urls: dict[str, str]
+    now: datetime
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     scheduled: tuple[tuple[datetime, str, Article], ...] = ()
@@ -91,7 +94,8 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
             data_texts[rel] = text
     site_data = load_data(data_texts)
     problems += site_data.problems
-    assembled: Assembled = assemble(articles, config, now=now or datetime.now(UTC), include_drafts=drafts,
+    now = now or datetime.now(UTC)
+    assembled: Assembled = assemble(articles, config, now=now, include_drafts=drafts,
                                     data=site_data.data, reads=site_data.reads, assets=tree.assets)
     problems += assembled.problems
     site = assembled.site
@@ -100,7 +104,7 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
     urls = Urls(config.base_path, config.origin)
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
                    for a in site.articles}
-    return LoadedSite(config, site, tree, theme, relations, source_urls, problems, warnings, assembled.scheduled)
+    return LoadedSite(config, site, tree, theme, relations, source_urls, now, problems, warnings, assembled.scheduled)
 
 
 def parse_articles(source: Path, paths: Sequence[str], config: SiteConfig, problems: list[Problem],
@@ -184,11 +188,41 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, problems: l
             if key not in seen_template_problems:
                 seen_template_problems.add(key)
                 problems.append(p)
+    write_syndication(loaded, planner, specs, writer)
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
     for rel, path in statics.items():
         writer.copy(f"static/{rel}", path)
     return len(specs)
+
+
+def write_syndication(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpec], writer: SiteWriter) -> None:
+    """Feeds, sitemaps and robots.txt: the files other machines read."""
+    config, urls = loaded.config, planner.urls
+    bodies = {a.slug: a for a in loaded.site.articles}
+
+    def body_of(slug: str) -> str:
+        return str(planner.body(bodies[slug]))
+
+    for feed in planner.feeds():
+        writer.write(feed.path, atom(feed, language=config.language, origin=config.origin, site_title=config.title,
+                                     body_of=body_of if config.feeds.full_content else None))
+    entries = [Entry(urls.absolute(spec.page.url), _lastmod(spec)) for spec in specs if not spec.page.noindex]
+    origin_base = urls.absolute(urls.home())
+    for name, data in sitemap_files(entries, origin_base).items():
+        writer.write(name, data)
+    news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in planner.cards.values()]
+    writer.write("news-sitemap.xml", news_sitemap(news, now=loaded.now, name=config.title, language=config.language))
+    writer.write("robots.txt", robots_txt(origin_base))
+
+
+def _lastmod(spec: PageSpec) -> datetime | None:
+    page = spec.page
+    if page.article is not None:
+        card = page.article.card
+        return datetime.fromisoformat(card.updated_iso) if card.updated_iso else card.date
+    cards = page.items or ((page.lead,) if page.lead else ())
+    return max((c.date for c in cards), default=None)
 
 
 def _claim(outputs: dict[str, str], rel: str, owner: str, problems: list[Problem]) -> bool:

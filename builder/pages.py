@@ -15,7 +15,9 @@ from markupsafe import Markup
 from builder.content.markup import REF_SCHEME
 from builder.content.model import Article, Site
 from builder.dates import format_date
+from builder.feeds import FeedSpec
 from builder.slugs import slugify
+from builder.structured import home_graph, news_article, organization
 from builder.urls import Urls
 from builder.views import (
     ArticleView, Card, HeadingView, ImageView, MonthView, Page, PageLink, Pagination, Section, SiteView, TermRef,
@@ -52,6 +54,8 @@ class Planner:
         self.tags = {s: TermRef(s, t.name, urls.tag(s), len(site.by_tag[s])) for s, t in site.tags.items()}
         self.authors = {s: TermRef(s, t.name, urls.author(s), len(site.by_author[s])) for s, t in site.authors.items()}
         self.cards = {a.slug: self._card(a) for a in site.articles}
+        logo = self.image(self.config.logo, self.config.title) if self.config.logo else None
+        self.publisher = organization(self.config.title, urls.absolute(urls.home()), logo.absolute if logo else None)
 
     # --- view models -------------------------------------------------------------------------
 
@@ -68,9 +72,10 @@ class Planner:
 
     def image(self, src: str, alt: str, caption: str = "") -> ImageView:
         if "://" in src:
-            return ImageView(src, alt, caption)
+            return ImageView(src, alt, caption, absolute=src)
         size = self._image_sizes(src)
-        return ImageView(self.urls.asset(src), alt, caption, *(size or (None, None)))
+        url = self.urls.asset(src)
+        return ImageView(url, alt, caption, *(size or (None, None)), absolute=self.urls.absolute(url))
 
     def _card(self, article: Article) -> Card:
         tz = self.config.tzinfo
@@ -119,8 +124,9 @@ class Planner:
                                     topic.description or f"The latest articles on {topic.title}.",
                                     lambda n, s=topic.slug: self.urls.topic(s, n), topic=topic, feed_url=topic.feed_url)
         for slug, term in self.tags.items():
+            feed = self.urls.feed(f"tags/{slug}/") if self.config.feeds.tags else None
             yield from self.listing("tag", self.site.by_tag[slug], term.name, f"Articles tagged “{term.name}”.",
-                                    lambda n, s=slug: self.urls.tag(s, n), term=term)
+                                    lambda n, s=slug: self.urls.tag(s, n), term=term, feed_url=feed)
         for slug, term in self.authors.items():
             yield from self.listing("author", self.site.by_author[slug], term.name, f"Articles by {term.name}.",
                                     lambda n, s=slug: self.urls.author(s, n), term=term)
@@ -152,7 +158,10 @@ class Planner:
                           self.config.tagline or f"News from {self.config.title}.",
                           lead=lead, top=tuple(cards[1:1 + HOME_TOP]), sections=sections,
                           most_read=self.most_read(self.site.articles), feed_url=self.urls.feed(),
-                          image=lead.image if lead else None)
+                          image=lead.image if lead else None,
+                          structured_data=home_graph(name=self.config.title, home=self.urls.absolute(self.urls.home()),
+                                                     description=self.config.tagline, language=self.config.language,
+                                                     publisher=self.publisher))
         return self._spec("home.html", page)
 
     def most_read(self, articles: Sequence[Article]) -> tuple[Card, ...]:
@@ -175,8 +184,10 @@ class Planner:
             next=self.cards[siblings[position - 1]] if position > 0 else None,
             extra=dict(article.extra),
         )
+        canonical = self.urls.absolute(card.url)
+        data = news_article(card, canonical=canonical, origin=self.urls.origin, publisher=self.publisher)
         page = self._page("article", card.url, article.title, article.summary, article=view, image=card.image,
-                          topic=card.topic, feed_url=card.topic.feed_url)
+                          topic=card.topic, feed_url=card.topic.feed_url, structured_data=data)
         return self._spec("article.html", page)
 
     def listing(self, kind: str, slugs: Sequence[str], title: str, description: str, url_of: Callable[[int], str],
@@ -218,6 +229,24 @@ class Planner:
                           for m in sorted(months, reverse=True))
             yield self._spec("year.html", self._page("year", year.url, f"Archive {year.year}",
                                                      f"Articles published in {year.year}.", months=views, years=years))
+
+
+    def feeds(self) -> Iterator[FeedSpec]:
+        """The site feed, one per topic, and one per tag when portal.toml's [feeds] tags = true."""
+        urls, count, title = self.urls, self.config.feeds.entries, self.config.title
+        latest = tuple(self.cards[a.slug] for a in self.site.articles[:count])
+        yield FeedSpec(urls.output_path(urls.feed()), title, self.config.tagline, urls.absolute(urls.home()),
+                       urls.absolute(urls.feed()), latest)
+        for topic in self.topics.values():
+            cards = tuple(self.cards[s] for s in self.site.by_topic.get(topic.slug, ())[:count])
+            yield FeedSpec(urls.output_path(topic.feed_url), f"{topic.title} – {title}", topic.description,
+                           urls.absolute(topic.url), urls.absolute(topic.feed_url), cards)
+        if self.config.feeds.tags:
+            for slug, term in self.tags.items():
+                feed_url = urls.feed(f"tags/{slug}/")
+                cards = tuple(self.cards[s] for s in self.site.by_tag[slug][:count])
+                yield FeedSpec(urls.output_path(feed_url), f"{term.name} – {title}", "",
+                               urls.absolute(term.url), urls.absolute(feed_url), cards)
 
 
 _REF = re.compile(re.escape(REF_SCHEME) + r'([^"#]*)(#[^"]*)?')

@@ -15,6 +15,7 @@ class ImageView:
     caption: str = ""
     width: int | None = None
     height: int | None = None
+    absolute: str = ""  # the URL with scheme and host, for feeds and social cards
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,7 @@ class Page:
     years: tuple[YearView, ...] = ()
     months: tuple[MonthView, ...] = ()
     noindex: bool = False
+    structured_data: Markup | None = None  # JSON-LD, already safe to place inside <script>
 
 
 @dataclass(frozen=True, slots=True)
