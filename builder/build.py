@@ -1,32 +1,47 @@
-"""The build pipeline, top to bottom: config → content → relate → plan → render → write."""
+"""The build pipeline, top to bottom: config → content → relate → plan → render → write.
+
+Every step reads the cache (builder.cache) so that a rebuild parses only changed files and
+renders only pages whose view model, template or site-wide inputs changed.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import markdown
+
+from builder import __version__
+from builder.cache import Cache, CacheState, SourceStamp
 from builder.config import SiteConfig, load_config
-from builder.content.assemble import Assembled, assemble
+from builder.content.assemble import assemble
 from builder.content.data import load_data
-from builder.content.discover import CONTENT, SourceTree, discover, read_text
-from builder.content.fields import parse_article
-from builder.content.markup import MarkdownRenderer
+from builder.content.discover import CONTENT, SourceTree, decode_text, discover, read_text
+from builder.content.fields import ParseResult, parse_article
+from builder.content.markup import EXTENSION_CONFIGS, EXTENSIONS, MarkdownRenderer
 from builder.content.model import Article, Site
 from builder.errors import BuildError, Problem
 from builder.feeds import atom
+from builder.fingerprint import Fingerprints, digest
 from builder.images import image_size
-from builder.output import SiteWriter, check_output_folder
+from builder.output import SiteWriter, check_output_folder, stage
 from builder.pages import PageSpec, Planner
-from builder.related import RelatedDoc, Relations, relate
+from builder.parallel import map_chunks
+from builder.related import RelatedDoc, Relations, analysis_key, relate
 from builder.render import Renderer, TemplateProblem
 from builder.sitemaps import Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +51,8 @@ class BuildOptions:
     drafts: bool = False
     now: datetime | None = None
     base_url: str | None = None  # overrides portal.toml's, e.g. for the local preview server
+    clean: bool = False  # ignore the cache: parse and render everything
+    jobs: int | None = None  # worker processes; None: one per core
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +65,8 @@ class BuildReport:
     warnings: tuple[Problem, ...] = ()
     scheduled: tuple[tuple[datetime, str, str], ...] = ()  # (when, "publishes"/"expires", title)
     changed: tuple[str, ...] = ()  # output-relative paths written or removed
+    rendered: int = 0  # pages rendered (the rest were known unchanged from the cache)
+    parsed: int = 0  # articles parsed (the rest came from the cache)
 
 
 @dataclass(slots=True)
@@ -64,14 +83,28 @@ class LoadedSite:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     scheduled: tuple[tuple[datetime, str, Article], ...] = ()
+    parsed: int = 0
 
 
-def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None,
-              base_url: str | None = None) -> LoadedSite:
+# --- loading ---------------------------------------------------------------------------------
+
+def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
+              cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config)."""
     config = load_config(source)
     if base_url is not None:
         config = dataclasses.replace(config, base_url=base_url)
+    own_cache = cache is None
+    cache = cache or Cache(source, enabled=False)
+    try:
+        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress)
+    finally:
+        if own_cache:
+            cache.close()
+
+
+def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
+          progress: Progress | None) -> LoadedSite:
     problems: list[Problem] = []
     warnings: list[Problem] = []
     theme: Theme | None = None
@@ -84,7 +117,7 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
     if not (source / CONTENT).is_dir():
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
-    articles = parse_articles(source, tree.articles, config, problems, warnings)
+    articles, parsed = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress)
     data_texts = {}
     for rel in tree.data_files:
         text = read_text(source, rel)
@@ -94,119 +127,286 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
             data_texts[rel] = text
     site_data = load_data(data_texts)
     problems += site_data.problems
-    now = now or datetime.now(UTC)
-    assembled: Assembled = assemble(articles, config, now=now, include_drafts=drafts,
-                                    data=site_data.data, reads=site_data.reads, assets=tree.assets)
+    assembled = assemble(articles, config, now=now, include_drafts=drafts, data=site_data.data,
+                         reads=site_data.reads, assets=tree.assets)
     problems += assembled.problems
     site = assembled.site
-    relations = relate(related_docs(site), count=config.related.count, weights=config.related.weights,
-                       language=config.language)
+    relations = relate_stage(site, config, cache)
     urls = Urls(config.base_path, config.origin)
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
                    for a in site.articles}
-    return LoadedSite(config, site, tree, theme, relations, source_urls, now, problems, warnings, assembled.scheduled)
+    return LoadedSite(config, site, tree, theme, relations, source_urls, now, problems, warnings,
+                      assembled.scheduled, parsed)
 
 
-def parse_articles(source: Path, paths: Sequence[str], config: SiteConfig, problems: list[Problem],
-                   warnings: list[Problem]) -> list[Article]:
-    renderer = MarkdownRenderer(asset_prefix=config.base_path)
-    tz = config.tzinfo
+def parse_settings(config: SiteConfig) -> dict[str, str]:
+    """Everything besides the file's bytes that parsing depends on."""
+    return {"base_path": config.base_path, "timezone": config.timezone}
+
+
+def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
+                warnings: list[Problem], jobs: int | None, progress: Progress | None) -> tuple[list[Article], int]:
+    """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise."""
+    settings = parse_settings(config)
+    key = digest(repr((__version__, markdown.__version__, EXTENSIONS, sorted(EXTENSION_CONFIGS), settings)).encode())
+    old = cache.state
+    reuse = old.parse_key == key
+    stamps: dict[str, SourceStamp] = {}
+    results: dict[str, ParseResult] = {}
+    todo: list[str] = []
+    for rel in paths:
+        stamp = old.sources.get(rel) if reuse else None
+        try:
+            stat = os.stat(source / rel)
+        except OSError:
+            todo.append(rel)
+            continue
+        fresh = stamp is not None and stamp.size == stat.st_size and stamp.mtime_ns == stat.st_mtime_ns
+        # A file changed within the same clock tick as the last save could hide behind its stamp.
+        if fresh and stamp is not None and stat.st_mtime_ns < old.saved_ns - 2_000_000_000:
+            cached = old.parsed.get((rel, stamp.digest))
+            if cached is not None:
+                stamps[rel], results[rel] = stamp, cached
+                continue
+        todo.append(rel)
+    done = 0
+    for batch in map_chunks(_parse_files, todo, jobs=jobs, shared=(str(source), settings)):
+        for rel, stamp, result in batch:
+            done += 1
+            if stamp is not None:
+                stamps[rel] = stamp
+                cached = old.parsed.get((rel, stamp.digest)) if reuse else None
+                if cached is not None:  # touched, not changed
+                    results[rel] = cached
+                    continue
+            if result.article is not None:
+                cache.bodies.put(result.article.body_key, result.body_html)
+                cache.bodies.put(_text_key(result.article), result.text)
+            results[rel] = dataclasses.replace(result, body_html="", text="")
+        if progress:
+            progress("parse", done, len(todo))
     articles = []
     for rel in paths:
-        text = read_text(source, rel)
-        if isinstance(text, Problem):
-            problems.append(text)
-            continue
-        result = parse_article(rel, text, renderer, tz)
+        result = results[rel]
         problems += result.errors
         warnings += result.warnings
         if result.article is not None:
             articles.append(result.article)
-    return articles
+    cache.state.parse_key = key
+    cache.state.sources = stamps
+    cache.state.parsed = {(rel, stamps[rel].digest): results[rel] for rel in paths if rel in stamps}
+    return articles, len(todo)
+
+
+def _parse_files(shared: tuple[str, dict[str, str]], rels: Sequence[str]) -> list[tuple[str, SourceStamp | None,
+                                                                                         ParseResult]]:
+    """Worker: read, fingerprint and parse some article files."""
+    from zoneinfo import ZoneInfo
+
+    source, settings = Path(shared[0]), shared[1]
+    renderer = MarkdownRenderer(asset_prefix=settings["base_path"])
+    tz = ZoneInfo(settings["timezone"])
+    out: list[tuple[str, SourceStamp | None, ParseResult]] = []
+    for rel in rels:
+        path = source / rel
+        try:
+            stat = path.stat()
+            raw = path.read_bytes()
+        except OSError as exc:
+            out.append((rel, None, ParseResult(None, [Problem(rel, None, f"cannot be read: {exc.strerror}",
+                                                              "check the file's permissions")])))
+            continue
+        file_digest = digest(raw)
+        stamp = SourceStamp(stat.st_size, stat.st_mtime_ns, file_digest)
+        text = decode_text(rel, raw)
+        if isinstance(text, Problem):
+            out.append((rel, stamp, ParseResult(None, [text])))
+            continue
+        result = parse_article(rel, text, renderer, tz)
+        if result.article is not None:
+            result.article = dataclasses.replace(result.article, digest=file_digest)
+        out.append((rel, stamp, result))
+    return out
+
+
+def _text_key(article: Article) -> str:
+    return f"text:{article.body_key}:{article.digest}"
+
+
+def relate_stage(site: Site, config: SiteConfig, cache: Cache) -> Relations:
+    """Related lists; each article's text analysis comes from the cache unless the article changed."""
+    docs = related_docs(site)
+    inputs = digest(pickle.dumps((docs, config.related, config.language), protocol=5))
+    if cache.state.related is not None and cache.state.related[0] == inputs:
+        return Relations.from_lists(cache.state.related[1])
+    analyses: dict[str, Any] = {}
+    for d in docs:
+        key = analysis_key(d)
+        if key in cache.state.analyses:
+            analyses[key] = cache.state.analyses[key]
+    for i, doc in enumerate(docs):  # only articles whose text was never analysed need their text
+        if analysis_key(doc) not in analyses:
+            docs[i] = dataclasses.replace(doc, text=cache.bodies.get(_text_key(site.articles[i])))
+    relations = relate(docs, count=config.related.count, weights=config.related.weights,
+                       language=config.language, analyses=analyses)
+    cache.state.analyses = analyses  # only the analyses of current articles are kept
+    cache.state.related = (inputs, relations.lists)
+    return relations
 
 
 def related_docs(site: Site) -> list[RelatedDoc]:
     return [
-        RelatedDoc(slug=a.slug, title=a.title, summary=a.summary, text=a.text, topic=site.topic_of[a.slug],
+        RelatedDoc(slug=a.slug, title=a.title, summary=a.summary, text="", topic=site.topic_of[a.slug],
                    tags=tuple(slugify(t) for t in a.tags), authors=tuple(slugify(n) for n in a.authors),
-                   date=a.date, pins=a.related_pins, excludes=a.related_exclude)
+                   date=a.date, pins=a.related_pins, excludes=a.related_exclude, key=a.digest)
         for a in site.articles
     ]
 
 
-def build(options: BuildOptions, progress: Callable[[str], None] | None = None) -> BuildReport:
+# --- building --------------------------------------------------------------------------------
+
+def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Build the site into options.output; raises BuildError and leaves the output untouched on any problem."""
     started = time.perf_counter()
     check_output_folder(options.source, options.output)
-    loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url)
-    problems = loaded.problems
-    writer = SiteWriter(options.output)
+    cache = Cache(options.source, enabled=not options.clean)
     try:
-        pages = write_site(loaded, options.source, writer, problems)
-        if problems:
-            raise BuildError(problems)
-        summary = writer.commit()
+        loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
+                           cache=cache, jobs=options.jobs, progress=progress)
+        problems = loaded.problems
+        writer = SiteWriter(options.output)
+        try:
+            pages, rendered, keys = write_site(loaded, options.source, writer, cache, problems, options.jobs,
+                                               progress)
+            if problems:
+                cache.save(dataclasses.replace(cache.state, pages={}, output=""))
+                raise BuildError(problems)
+            summary = writer.commit()
+        finally:
+            writer.abort()
+        cache.bodies.keep_only({a.body_key for a in loaded.site.articles}
+                               | {_text_key(a) for a in loaded.site.articles}
+                               | {r.article.body_key for r in cache.state.parsed.values() if r.article}
+                               | {_text_key(r.article) for r in cache.state.parsed.values() if r.article})
+        cache.save(dataclasses.replace(cache.state, pages=keys, output=str(options.output.resolve()),
+                                       saved_ns=time.time_ns()))
     finally:
-        writer.abort()
+        cache.close()
     scheduled = tuple((when, what, article.title) for when, what, article in loaded.scheduled)
-    return BuildReport(pages, summary.written, summary.unchanged, summary.removed,
-                       time.perf_counter() - started, tuple(loaded.warnings), scheduled, summary.changed)
+    return BuildReport(pages, summary.written, summary.unchanged, summary.removed, time.perf_counter() - started,
+                       tuple(loaded.warnings), scheduled, summary.changed, rendered, loaded.parsed)
 
 
-def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, problems: list[Problem]) -> int:
-    """Render every page and copy every file into the writer's staging area; returns the page count."""
+@dataclass(slots=True)
+class _RenderJob:
+    """What render workers need; reaches them through fork, never pickled."""
+
+    specs: list[PageSpec]
+    renderer: Renderer
+    output: Path
+    staging: Path
+
+
+def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cache, problems: list[Problem],
+               jobs: int | None = None, progress: Progress | None = None) -> tuple[int, int, dict[str, str]]:
+    """Render changed pages and copy files into the writer's staging area.
+
+    Returns (pages, pages rendered, key of every page written or kept).
+    """
     site, config = loaded.site, loaded.config
     urls = Urls(config.base_path, config.origin)
-    sizes: dict[str, tuple[int, int] | None] = {}
-
-    def sizes_of(content_path: str) -> tuple[int, int] | None:
-        if content_path not in sizes:
-            file = source / CONTENT / content_path
-            sizes[content_path] = image_size(file) if file.is_file() else None
-        return sizes[content_path]
-
-    planner = Planner(site, urls, sizes_of, loaded.source_urls)
+    sizes = _ImageSizes(source, cache)
+    planner = Planner(site, urls, sizes, loaded.source_urls, cache.bodies.get)
     specs = list(planner.plan(loaded.relations.lists))
+    feeds = list(planner.feeds())
     static_files = loaded.theme.static_files() if loaded.theme else {}
     outputs: dict[str, str] = {spec.path: f"the page {spec.page.url}" for spec in specs}
+    for name in ("sitemap.xml", "news-sitemap.xml", "robots.txt", *(f.path for f in feeds)):
+        outputs[name] = f"the generated {name}"
     assets = [rel for rel in site.assets if _claim(outputs, rel.removeprefix(f"{CONTENT}/"), rel, problems)]
     statics = {rel: path for rel, path in static_files.items()
                if _claim(outputs, f"static/{rel}", f"theme file static/{rel}", problems)}
+    new_keys: dict[str, str] = {}
     if loaded.theme is None:
-        return len(specs)
+        return len(specs), 0, new_keys
     # Plain URLs, no content hashes: a CSS edit then changes one file, not every page of the site.
     static_urls = {rel: urls.static(rel) for rel in static_files}
     renderer = Renderer(loaded.theme.template_dirs, planner.site_view(), site.data, static_urls, source,
                         config.date_format)
-    seen_template_problems: set[tuple[str, int | None, str]] = set()
-    for spec in specs:
-        try:
-            writer.write(spec.path, renderer.render(spec))
-        except TemplateProblem as exc:
-            p = exc.problem
-            key = (p.path, p.line, p.message.split(" while rendering ")[0])
-            if key not in seen_template_problems:
-                seen_template_problems.add(key)
-                problems.append(p)
-    write_syndication(loaded, planner, specs, writer)
+    fingerprints = Fingerprints()
+    site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
+    old_keys = cache.state.pages if cache.state.output == str(writer.output.resolve()) else {}
+    todo: list[int] = []
+    for index, spec in enumerate(specs):
+        key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.page)
+        new_keys[spec.path] = key
+        if old_keys.get(spec.path) == key and writer.exists(spec.path):
+            writer.keep(spec.path)
+        else:
+            todo.append(index)
+    job = _RenderJob(specs, renderer, writer.output, writer.staging)
+    seen: set[tuple[str, int | None, str]] = set()
+    done = 0
+    for batch in map_chunks(_render_pages, todo, jobs=jobs, shared=job, needs_fork=True):
+        for index, staged, problem in batch:
+            done += 1
+            if problem is None:
+                writer.record(specs[index].path, staged)
+            else:
+                new_keys.pop(specs[index].path, None)
+                key = (problem.path, problem.line, problem.message.split(" while rendering ")[0])
+                if key not in seen:
+                    seen.add(key)
+                    problems.append(problem)
+        if progress:
+            progress("render", done, len(todo))
+    write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
+    write_sitemaps(loaded, planner, specs, writer)
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
     for rel, path in statics.items():
         writer.copy(f"static/{rel}", path)
-    return len(specs)
+    cache.state.image_sizes = sizes.known
+    return len(specs), len(todo), new_keys
 
 
-def write_syndication(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpec], writer: SiteWriter) -> None:
-    """Feeds, sitemaps and robots.txt: the files other machines read."""
-    config, urls = loaded.config, planner.urls
-    bodies = {a.slug: a for a in loaded.site.articles}
+def _render_pages(job: _RenderJob, indices: Sequence[int]) -> list[tuple[int, bool, Problem | None]]:
+    """Worker (or in-process): render pages and stage the ones whose bytes changed."""
+    out: list[tuple[int, bool, Problem | None]] = []
+    for index in indices:
+        spec = job.specs[index]
+        try:
+            data = job.renderer.render(spec)
+        except TemplateProblem as exc:
+            out.append((index, False, exc.problem))
+            continue
+        out.append((index, stage(job.output, job.staging, spec.path, data), None))
+    return out
+
+
+def write_feeds(loaded: LoadedSite, planner: Planner, feeds: Sequence[Any], fingerprints: Fingerprints,
+                site_key: str, old_keys: dict[str, str], new_keys: dict[str, str], writer: SiteWriter) -> None:
+    config = loaded.config
+    full = config.feeds.full_content
+    articles = loaded.site.by_slug
 
     def body_of(slug: str) -> str:
-        return str(planner.body(bodies[slug]))
+        return planner.body(articles[slug])
 
-    for feed in planner.feeds():
+    for feed in feeds:
+        bodies = tuple(planner.body_ref(articles[c.slug]).key for c in feed.cards) if full else ()
+        key = fingerprints.of(site_key, "feed", feed, full, bodies)
+        new_keys[feed.path] = key
+        if old_keys.get(feed.path) == key and writer.exists(feed.path):
+            writer.keep(feed.path)
+            continue
         writer.write(feed.path, atom(feed, language=config.language, origin=config.origin, site_title=config.title,
-                                     body_of=body_of if config.feeds.full_content else None))
+                                     body_of=body_of if full else None))
+
+
+def write_sitemaps(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpec], writer: SiteWriter) -> None:
+    """Sitemaps and robots.txt: cheap to make, so made every time (unchanged bytes are not rewritten)."""
+    config, urls = loaded.config, planner.urls
     entries = [Entry(urls.absolute(spec.page.url), _lastmod(spec)) for spec in specs if not spec.page.noindex]
     origin_base = urls.absolute(urls.home())
     for name, data in sitemap_files(entries, origin_base).items():
@@ -214,6 +414,31 @@ def write_syndication(loaded: LoadedSite, planner: Planner, specs: Sequence[Page
     news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in planner.cards.values()]
     writer.write("news-sitemap.xml", news_sitemap(news, now=loaded.now, name=config.title, language=config.language))
     writer.write("robots.txt", robots_txt(origin_base))
+
+
+class _ImageSizes:
+    """Image sizes by content path, remembered across builds while the file is unchanged."""
+
+    def __init__(self, source: Path, cache: Cache) -> None:
+        self._source = source
+        self._old = cache.state.image_sizes
+        self.known: dict[str, tuple[int, int, tuple[int, int] | None]] = {}
+
+    def __call__(self, content_path: str) -> tuple[int, int] | None:
+        entry = self.known.get(content_path)
+        if entry is None:
+            file = self._source / CONTENT / content_path
+            try:
+                stat = file.stat()
+            except OSError:
+                return None
+            old = self._old.get(content_path)
+            if old is not None and old[0] == stat.st_size and old[1] == stat.st_mtime_ns:
+                entry = old
+            else:
+                entry = (stat.st_size, stat.st_mtime_ns, image_size(file) if file.is_file() else None)
+            self.known[content_path] = entry
+        return entry[2]
 
 
 def _lastmod(spec: PageSpec) -> datetime | None:

@@ -75,20 +75,18 @@ class SiteWriter:
 
     def write(self, rel: str, data: bytes) -> bool:
         """Stage `data` for `rel` unless the output already holds these exact bytes; True if staged."""
+        staged = stage(self.output, self.staging, _safe(rel), data)
+        self.record(rel, staged)
+        return staged
+
+    def record(self, rel: str, staged: bool) -> None:
+        """Account for a file staged (or found unchanged) by stage(), possibly in a worker process."""
         rel = _safe(rel)
         self._expect(rel)
-        old = self.output / rel
-        try:
-            if old.stat().st_size == len(data) and old.read_bytes() == data:
-                self._unchanged += 1
-                return False
-        except OSError:
-            pass
-        target = self.staging / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self._staged.append(rel)
-        return True
+        if staged:
+            self._staged.append(rel)
+        else:
+            self._unchanged += 1
 
     def copy(self, rel: str, source_file: Path) -> bool:
         rel = _safe(rel)
@@ -156,6 +154,21 @@ class SiteWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def stage(output: Path, staging: Path, rel: str, data: bytes) -> bool:
+    """Write `data` into the staging folder unless output/rel already holds exactly these bytes."""
+    rel = _safe(rel)
+    old = output / rel
+    try:
+        if old.stat().st_size == len(data) and old.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    target = staging / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return True
 
 
 def _safe(rel: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections import defaultdict
@@ -9,8 +10,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote
-
-from markupsafe import Markup
 
 from builder.content.markup import REF_SCHEME
 from builder.content.model import Article, Site
@@ -20,8 +19,8 @@ from builder.slugs import slugify
 from builder.structured import home_graph, news_article, organization
 from builder.urls import Urls
 from builder.views import (
-    ArticleView, Card, HeadingView, ImageView, MonthView, Page, PageLink, Pagination, Section, SiteView, TermRef,
-    TopicRef, YearView,
+    ArticleView, BodyRef, Card, HeadingView, ImageView, MonthView, Page, PageLink, Pagination, Section, SiteView,
+    TermEntry, TermRef, TopicEntry, TopicRef, YearView,
 )
 
 MOST_READ = 5
@@ -42,18 +41,20 @@ class PageSpec:
 class Planner:
     """Builds view models once per article and reuses them in every list that shows the article."""
 
-    def __init__(self, site: Site, urls: Urls, image_sizes: ImageSizes, source_urls: Mapping[str, str]) -> None:
+    def __init__(self, site: Site, urls: Urls, image_sizes: ImageSizes, source_urls: Mapping[str, str],
+                 stored_body: Callable[[str], str]) -> None:
         self.site = site
         self.urls = urls
         self.config = site.config
         self._image_sizes = image_sizes
         self._source_urls = source_urls
-        self.topics = {t.slug: TopicRef(t.slug, t.title, t.description, urls.topic(t.slug),
-                                        urls.feed(f"{t.slug}/"), len(site.by_topic.get(t.slug, ())))
+        self._stored_body = stored_body  # body key -> HTML as parsed
+        self.topics = {t.slug: TopicRef(t.slug, t.title, t.description, urls.topic(t.slug), urls.feed(f"{t.slug}/"))
                        for t in site.topics}
-        self.tags = {s: TermRef(s, t.name, urls.tag(s), len(site.by_tag[s])) for s, t in site.tags.items()}
-        self.authors = {s: TermRef(s, t.name, urls.author(s), len(site.by_author[s])) for s, t in site.authors.items()}
+        self.tags = {s: TermRef(s, t.name, urls.tag(s)) for s, t in site.tags.items()}
+        self.authors = {s: TermRef(s, t.name, urls.author(s)) for s, t in site.authors.items()}
         self.cards = {a.slug: self._card(a) for a in site.articles}
+        self._position = {slug: i for slugs in site.by_topic.values() for i, slug in enumerate(slugs)}
         logo = self.image(self.config.logo, self.config.title) if self.config.logo else None
         self.publisher = organization(self.config.title, urls.absolute(urls.home()), logo.absolute if logo else None)
 
@@ -67,7 +68,7 @@ class Planner:
             home_url=urls.home(), copyright=config.copyright, logo=logo,
             topics=tuple(self.topics.values()), feed_url=urls.feed(), search_url=urls.search(),
             topics_url=urls.topics_index(), tags_url=urls.tags_index(), authors_url=urls.authors_index(),
-            archive_url=urls.archive(), article_count=len(self.site.articles),
+            archive_url=urls.archive(),
         )
 
     def image(self, src: str, alt: str, caption: str = "") -> ImageView:
@@ -92,11 +93,19 @@ class Planner:
             updated_iso=article.updated.isoformat() if article.updated else "",
         )
 
-    def body(self, article: Article) -> Markup:
+    def body(self, article: Article) -> str:
         """Article HTML with internal references resolved and images given their sizes."""
-        text = _REF.sub(lambda m: self._resolve_ref(m.group(1), m.group(2) or ""), article.body_html)
-        text = _IMG.sub(self._size_image, text)
-        return Markup(text)
+        text = _REF.sub(lambda m: self._resolve_ref(m.group(1), m.group(2) or ""), self._stored_body(article.body_key))
+        return _IMG.sub(self._size_image, text)
+
+    def body_ref(self, article: Article) -> BodyRef:
+        """The body for templates; its key covers everything body() reads, so unchanged keys mean
+        unchanged HTML (links to other articles and image sizes included)."""
+        parts = [article.body_key]
+        for link in article.links:
+            parts.append(f"{link}={self._source_urls.get(link) or self._image_sizes(link)}")
+        key = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+        return BodyRef(key, lambda: self.body(article))
 
     def _resolve_ref(self, path: str, fragment: str) -> str:
         url = self._source_urls.get(path)
@@ -130,15 +139,20 @@ class Planner:
         for slug, term in self.authors.items():
             yield from self.listing("author", self.site.by_author[slug], term.name, f"Articles by {term.name}.",
                                     lambda n, s=slug: self.urls.author(s, n), term=term)
-        yield self.index("topics", "Topics", self.urls.topics_index(), topics=tuple(self.topics.values()))
-        yield self.index("tags", "Tags", self.urls.tags_index(),
-                         terms=tuple(sorted(self.tags.values(), key=lambda t: (t.name.casefold(), t.slug))))
+        topics = tuple(TopicEntry(**vars(t), count=len(self.site.by_topic.get(t.slug, ()))) for t in self.topics.values())
+        yield self.index("topics", "Topics", self.urls.topics_index(), topics=topics)
+        yield self.index("tags", "Tags", self.urls.tags_index(), terms=self._entries(self.tags, self.site.by_tag))
         yield self.index("authors", "Authors", self.urls.authors_index(),
-                         terms=tuple(sorted(self.authors.values(), key=lambda t: (t.name.casefold(), t.slug))))
+                         terms=self._entries(self.authors, self.site.by_author))
         yield from self.archive()
         yield self.index("search", "Search", self.urls.search(), noindex=True)
         yield PageSpec("404.html", "404.html", self._page("404", self.urls.base_path + "404.html", "Page not found",
                                                          "The page you asked for is not here.", noindex=True))
+
+    @staticmethod
+    def _entries(refs: Mapping[str, TermRef], members: Mapping[str, Sequence[str]]) -> tuple[TermEntry, ...]:
+        entries = (TermEntry(**vars(ref), count=len(members[slug])) for slug, ref in refs.items())
+        return tuple(sorted(entries, key=lambda t: (t.name.casefold(), t.slug)))
 
     def _page(self, kind: str, url: str, title: str, description: str, **parts: object) -> Page:
         return Page(kind=kind, url=url, title=title, description=description,
@@ -172,12 +186,13 @@ class Planner:
     def article(self, article: Article, related: Sequence[str]) -> PageSpec:
         card = self.cards[article.slug]
         siblings = self.site.by_topic[card.topic.slug]
-        position = siblings.index(article.slug)
+        position = self._position[article.slug]
         related_cards = tuple(self.cards[s] for s in related if s in self.cards)
         shown = {article.slug, *related}
-        more = tuple(self.cards[s] for s in siblings if s not in shown)[:MORE_IN_TOPIC]
+        # "More in topic": the newest others; a slice bounds the scan (at most 1 + len(related) are skipped).
+        more = tuple(self.cards[s] for s in siblings[:MORE_IN_TOPIC + len(shown)] if s not in shown)[:MORE_IN_TOPIC]
         view = ArticleView(
-            card=card, body=self.body(article),
+            card=card, body=self.body_ref(article),
             headings=tuple(HeadingView(h.level, h.anchor, h.text) for h in article.headings),
             related=related_cards, more_in_topic=more,
             previous=self.cards[siblings[position + 1]] if position + 1 < len(siblings) else None,

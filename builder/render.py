@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, meta
 
 from builder.dates import format_date
 from builder.errors import Problem
+from builder.fingerprint import digest
 from builder.pages import PageSpec
 from builder.views import SiteView
 
@@ -39,6 +40,7 @@ class Renderer:
             auto_reload=False,
         )
         self.env.globals.update(site=site, data=data, static=self.static)
+        self._template_keys: dict[str, str] = {}
         self.env.filters["date"] = self.date
 
     def static(self, path: str) -> str:
@@ -47,6 +49,34 @@ class Renderer:
             return self._static_urls[path]
         except KeyError:
             raise jinja2.UndefinedError(f"no static file '{path}' in the theme's static/ folders") from None
+
+    def template_key(self, name: str) -> str:
+        """A digest of the template and of every template it extends, includes or imports."""
+        if name not in self._template_keys:
+            sources: dict[str, str] = {}
+            self._collect(name, sources)
+            self._template_keys[name] = digest("\0".join(f"{n}\0{s}" for n, s in sorted(sources.items())).encode())
+        return self._template_keys[name]
+
+    def _collect(self, name: str, sources: dict[str, str]) -> None:
+        if name in sources:
+            return
+        try:
+            source, _filename, _uptodate = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            sources[name] = ""
+            return
+        sources[name] = source
+        try:
+            references = list(meta.find_referenced_templates(self.env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            return
+        if None in references:  # a name computed at render time: depend on every template
+            for other in self.env.list_templates():
+                self._collect(other, sources)
+        for reference in references:
+            if reference is not None:
+                self._collect(reference, sources)
 
     def date(self, moment: datetime, pattern: str | None = None) -> str:
         return format_date(moment, pattern or self._date_format)

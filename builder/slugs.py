@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from slugify import slugify as _transliterate_slug
@@ -16,6 +17,7 @@ _MAX_SLUG = 120
 _APOSTROPHES = [["'", ""], ["\u2019", ""], ["\u02bc", ""]]
 
 
+@functools.lru_cache(maxsize=65536)  # the same tag and author names recur across thousands of articles
 def slugify(text: str) -> str:
     """Transliterate any script to ASCII and hyphenate; '' when nothing usable remains."""
     return _transliterate_slug(text, max_length=_MAX_SLUG, word_boundary=True, replacements=_APOSTROPHES)

@@ -15,7 +15,8 @@ _SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\
 
 
 def to_script(data: Any) -> Markup:
-    return Markup(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False).translate(_SCRIPT_SAFE))
+    # Compact output: json's C encoder is used only without indent (ten times faster on big sites).
+    return Markup(json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE))
 
 
 def organization(name: str, home: str, logo: str | None) -> dict[str, Any]:

@@ -1,14 +1,19 @@
-"""View models: the plain, documented objects templates receive (see docs/themes.md)."""
+"""View models: the plain, documented objects templates receive (see docs/themes.md).
+
+They are frozen dataclasses without __slots__ on purpose: they are pickled to fingerprint
+pages (builder.fingerprint), and pickling dict-based instances is much faster.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from markupsafe import Markup
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImageView:
     url: str
     alt: str
@@ -18,27 +23,42 @@ class ImageView:
     absolute: str = ""  # the URL with scheme and host, for feeds and social cards
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TopicRef:
+    """A topic as every page links to it. No article count here: a count would change every page
+    that links to the topic whenever one article is added, defeating incremental builds."""
+
     slug: str
     title: str
     description: str
     url: str
     feed_url: str
-    count: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
+class TopicEntry(TopicRef):
+    """A topic in the index of topics, with its number of articles."""
+
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class TermRef:
     """A tag or an author."""
 
     slug: str
     name: str
     url: str
-    count: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
+class TermEntry(TermRef):
+    """A tag or author in an index page, with its number of articles."""
+
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class Card:
     """An article as shown in lists; the article page adds its body (ArticleView)."""
 
@@ -58,17 +78,33 @@ class Card:
     updated_iso: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class HeadingView:
     level: int
     anchor: str
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+class BodyRef:
+    """An article's HTML, loaded only when a template prints it; `key` changes whenever the HTML would."""
+
+    __slots__ = ("key", "_load")
+
+    def __init__(self, key: str, load: Callable[[], str]) -> None:
+        self.key = key
+        self._load = load
+
+    def __html__(self) -> str:
+        return self._load()
+
+    def __str__(self) -> str:
+        return self._load()
+
+
+@dataclass(frozen=True)
 class ArticleView:
     card: Card
-    body: Markup
+    body: BodyRef
     headings: tuple[HeadingView, ...]
     related: tuple[Card, ...]
     more_in_topic: tuple[Card, ...]
@@ -77,14 +113,14 @@ class ArticleView:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PageLink:
     number: int
     url: str
     current: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Pagination:
     number: int
     total: int
@@ -93,26 +129,26 @@ class Pagination:
     pages: tuple[PageLink, ...]  # a window around the current page, with first and last
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Section:
     topic: TopicRef
     items: tuple[Card, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class YearView:
     year: int
     url: str
     count: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MonthView:
     name: str
     items: tuple[Card, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Page:
     """What every template gets as `page`; `kind` says which of the optional parts are set."""
 
@@ -132,15 +168,15 @@ class Page:
     top: tuple[Card, ...] = ()
     sections: tuple[Section, ...] = ()
     most_read: tuple[Card, ...] = ()
-    topics: tuple[TopicRef, ...] = ()
-    terms: tuple[TermRef, ...] = ()
+    topics: tuple[TopicEntry, ...] = ()
+    terms: tuple[TermEntry, ...] = ()
     years: tuple[YearView, ...] = ()
     months: tuple[MonthView, ...] = ()
     noindex: bool = False
     structured_data: Markup | None = None  # JSON-LD, already safe to place inside <script>
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SiteView:
     title: str
     tagline: str
@@ -156,4 +192,3 @@ class SiteView:
     tags_url: str
     authors_url: str
     archive_url: str
-    article_count: int

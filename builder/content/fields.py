@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from builder.content.frontmatter import FrontMatter, split_front_matter
-from builder.content.markup import MarkdownRenderer
+from builder.content.markup import MarkdownRenderer, Rendered
 from builder.content.model import Article, ImageRef
 from builder.errors import Problem
 from builder.slugs import is_safe_slug, slugify
@@ -28,6 +29,8 @@ class ParseResult:
     article: Article | None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    body_html: str = ""
+    text: str = ""  # plain text of the body, for related articles
 
 
 def parse_article(path: str, text: str, renderer: MarkdownRenderer, tz: tzinfo) -> ParseResult:
@@ -36,8 +39,10 @@ def parse_article(path: str, text: str, renderer: MarkdownRenderer, tz: tzinfo) 
     if isinstance(front, Problem):
         return ParseResult(None, [front])
     reader = _FieldReader(path, front, tz)
-    article = reader.read(renderer)
-    return ParseResult(article if not reader.errors else None, reader.errors, reader.warnings)
+    article, rendered = reader.read(renderer)
+    if article is None or reader.errors:
+        return ParseResult(None, reader.errors, reader.warnings)
+    return ParseResult(article, reader.errors, reader.warnings, rendered.html, rendered.text)
 
 
 class _FieldReader:
@@ -53,7 +58,7 @@ class _FieldReader:
         line = self.front.line_of.get(key, self.front.first_line) if key else self.front.first_line
         self.errors.append(Problem(self.path, line, message, hint))
 
-    def read(self, renderer: MarkdownRenderer) -> Article | None:
+    def read(self, renderer: MarkdownRenderer) -> tuple[Article | None, Rendered]:
         data = self.front.data
         title = self.text("title", required=True)
         when = self.datetime("date", required=True)
@@ -77,15 +82,16 @@ class _FieldReader:
                                                  "as extra data", f"did you mean '{close[0]}'?"))
         rendered = renderer.render(self.front.body, self.folder)
         if self.errors or title is None or when is None or topic is None or slug is None:
-            return None
+            return None, rendered
         return Article(
             source=self.path, slug=slug, title=title, date=when, topic=topic,
-            body_html=rendered.html, summary=summary_given or _shorten(rendered.first_paragraph),
-            text=rendered.text, word_count=len(rendered.text.split()), headings=rendered.headings,
+            body_key=hashlib.blake2b(rendered.html.encode(), digest_size=16).hexdigest(),
+            summary=summary_given or _shorten(rendered.first_paragraph),
+            word_count=len(rendered.text.split()), headings=rendered.headings,
             updated=updated, publish_at=publish_at, expire_at=expire_at, tags=tags, authors=authors,
             image=image, draft=draft, related_pins=pins, related_exclude=excludes, links=rendered.links,
             extra={k: v for k, v in data.items() if k not in KNOWN_KEYS}, line_of=dict(self.front.line_of),
-        )
+        ), rendered
 
     def text(self, key: str, *, required: bool = False) -> str | None:
         value = self.front.data.get(key)

@@ -71,18 +71,21 @@ def split_front_matter(path: str, text: str) -> FrontMatter | Problem:
 
 
 def _yaml_problem(path: str, exc: yaml.YAMLError, yaml_first_line: int) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = yaml_first_line + mark.line if mark is not None else None
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
     reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     message = f"front matter is not valid YAML: {reason}"
-    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if context and context_mark is not None and yaml_first_line + context_mark.line != line:
-        message += f" ({context} that starts on line {yaml_first_line + context_mark.line})"
-    elif context:
+    context = getattr(exc, "context", None)
+    # An unclosed bracket or quote is noticed lines later; the line where it opened is the one to fix.
+    mark = context_mark or problem_mark
+    line = yaml_first_line + mark.line if mark is not None else None
+    if context:
         message += f" ({context})"
+    if context_mark is not None and problem_mark is not None and problem_mark.line != context_mark.line:
+        message += f"; noticed on line {yaml_first_line + problem_mark.line}"
     return Problem(path, line, message,
                    "write one 'key: value' per line; put values containing ':' or '#' in quotes, "
-                   "and indent list items the same way")
+                   "and close every bracket and quote on the line where it opens")
 
 
 def _indent(text: str) -> str:

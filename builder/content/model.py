@@ -33,9 +33,8 @@ class Article:
     title: str
     date: datetime
     topic: str  # the topic as written (front matter value or folder name); resolved to a slug later
-    body_html: str
+    body_key: str  # digest of the body HTML; the HTML itself lives in the body store (builder.cache)
     summary: str
-    text: str  # plain text of the body, for related articles and search
     word_count: int
     headings: tuple[Heading, ...] = ()
     updated: datetime | None = None
@@ -50,6 +49,7 @@ class Article:
     links: tuple[str, ...] = ()  # internal references in the body, content-relative
     extra: Mapping[str, Any] = field(default_factory=dict)
     line_of: Mapping[str, int] = field(default_factory=dict)  # front matter key -> line in file
+    digest: str = ""  # digest of the source file; with the parse settings it determines everything above
 
     @property
     def reading_minutes(self) -> int:

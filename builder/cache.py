@@ -1,0 +1,166 @@
+"""The build cache in SOURCE/.cache/: parsed articles, bodies, related analyses and page keys.
+
+Everything here can be deleted at any time; the next build is then a full one. The folder name
+carries a format version, and the state records the builder version and the settings parsing
+depends on, so a new builder or a changed Markdown setup never reads stale entries.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builder import __version__
+
+CACHE_DIR = ".cache"
+FORMAT = 1
+_STATE = "state.pickle"
+_BODIES = "bodies.sqlite"
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The builder version plus a digest of its own source, so even an unreleased code change
+    (or a reinstall of another build) starts from an empty cache instead of stale entries."""
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(__version__.encode(), digest_size=12)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{__version__}+{digest.hexdigest()}"
+
+
+@dataclass
+class SourceStamp:
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+@dataclass
+class CacheState:
+    """What a build remembers for the next one; plain data, pickled as one file."""
+
+    builder_version: str = field(default_factory=code_version)
+    parse_key: str = ""
+    sources: dict[str, SourceStamp] = field(default_factory=dict)  # article path -> stamp
+    parsed: dict[tuple[str, str], Any] = field(default_factory=dict)  # (path, digest) -> ParseResult
+    analyses: dict[str, Any] = field(default_factory=dict)  # related-engine analyses
+    image_sizes: dict[str, tuple[int, int, tuple[int, int] | None]] = field(default_factory=dict)
+    output: str = ""  # the output folder the page keys describe
+    pages: dict[str, str] = field(default_factory=dict)  # output path -> key of what was written
+    related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (input key, lists)
+    saved_ns: int = 0
+
+
+class BodyStore:
+    """Article bodies by key in SQLite, so a build loads only the bodies it re-renders.
+
+    Each process opens its own connection (worker processes must not share the parent's).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        if path is None:
+            path = Path(tempfile.mkdtemp(prefix="builder-bodies-")) / _BODIES
+            self._temporary = True
+        else:
+            self._temporary = False
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._pending: dict[str, str] = {}
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            self._connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._pid = os.getpid()
+        return self._connection
+
+    def put(self, key: str, html: str) -> None:
+        self._pending[key] = html
+        if len(self._pending) >= 500:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            with self._connect() as db:
+                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending.items())
+            self._pending.clear()
+
+    def get(self, key: str) -> str:
+        if key in self._pending:
+            return self._pending[key]
+        row = self._connect().execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(f"article body {key} is missing from the cache")
+        return str(row[0])
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget bodies no article uses any more, so the cache does not grow forever."""
+        self.flush()
+        with self._connect() as db:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM live")
+            db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
+            db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
+
+    def close(self) -> None:
+        self.flush()
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
+        if self._temporary:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self.path.parent.rmdir()
+
+
+class Cache:
+    """The cache folder of one site; `enabled=False` gives a throwaway cache (builds with --clean)."""
+
+    def __init__(self, source: Path, *, enabled: bool = True) -> None:
+        self.folder = source / CACHE_DIR / f"builder-v{FORMAT}"
+        self.enabled = enabled
+        self.state = self._load() if enabled else CacheState()
+        if enabled:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if not (self.folder / _BODIES).is_file():
+                self.state = CacheState()  # parsed entries without their bodies are useless
+            self.bodies = BodyStore(self.folder / _BODIES)
+        else:
+            self.bodies = BodyStore(None)
+
+    def _load(self) -> CacheState:
+        try:
+            with open(self.folder / _STATE, "rb") as stream:
+                state = pickle.load(stream)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            return CacheState()
+        if not isinstance(state, CacheState) or state.builder_version != code_version():
+            return CacheState()
+        return state
+
+    def save(self, state: CacheState) -> None:
+        """Write the state atomically; a crash mid-write leaves the previous state."""
+        self.state = state
+        if not self.enabled:
+            return
+        self.bodies.flush()
+        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".state-")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(state, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, self.folder / _STATE)
+
+    def close(self) -> None:
+        self.bodies.close()
