@@ -31,7 +31,7 @@ from builder.errors import BuildError, Problem
 from builder.feeds import atom
 from builder.fingerprint import Fingerprints, digest
 from builder.images import image_size
-from builder.output import SiteWriter, check_output_folder, stage
+from builder.output import SiteWriter, check_output_folder, is_safe_path, stage
 from builder.pages import PageSpec, Planner
 from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, relate
@@ -139,9 +139,9 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
                       assembled.scheduled, parsed)
 
 
-def parse_settings(config: SiteConfig) -> dict[str, str]:
+def parse_settings(config: SiteConfig) -> dict[str, Any]:
     """Everything besides the file's bytes that parsing depends on."""
-    return {"base_path": config.base_path, "timezone": config.timezone}
+    return {"base_path": config.base_path, "timezone": config.timezone, "sanitize": config.sanitize}
 
 
 def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
@@ -198,13 +198,13 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     return articles, len(todo)
 
 
-def _parse_files(shared: tuple[str, dict[str, str]], rels: Sequence[str]) -> list[tuple[str, SourceStamp | None,
+def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> list[tuple[str, SourceStamp | None,
                                                                                          ParseResult]]:
     """Worker: read, fingerprint and parse some article files."""
     from zoneinfo import ZoneInfo
 
     source, settings = Path(shared[0]), shared[1]
-    renderer = MarkdownRenderer(asset_prefix=settings["base_path"])
+    renderer = MarkdownRenderer(asset_prefix=settings["base_path"], sanitize=settings["sanitize"])
     tz = ZoneInfo(settings["timezone"])
     out: list[tuple[str, SourceStamp | None, ParseResult]] = []
     for rel in rels:
@@ -452,6 +452,10 @@ def _lastmod(spec: PageSpec) -> datetime | None:
 
 def _claim(outputs: dict[str, str], rel: str, owner: str, problems: list[Problem]) -> bool:
     """Reserve an output path for one owner; a second owner is a problem naming both."""
+    if not is_safe_path(rel):
+        problems.append(Problem(owner, None, "this file name cannot be published (it holds '\\', ':' or a "
+                                "control character)", "rename the file using letters, digits, '-' and '_'"))
+        return False
     if rel in outputs:
         problems.append(Problem(owner, None, f"would be written to {rel}, which is also {outputs[rel]}",
                                 "rename or move the file"))

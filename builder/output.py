@@ -171,10 +171,16 @@ def stage(output: Path, staging: Path, rel: str, data: bytes) -> bool:
     return True
 
 
-def _safe(rel: str) -> str:
-    """Reject any output path that could leave the output folder; they are bugs, never user choices."""
+def is_safe_path(rel: str) -> bool:
+    """True for a relative POSIX path that stays inside the output folder on every platform."""
     path = PurePosixPath(rel)
-    if (not rel or "\\" in rel or "\0" in rel or path.is_absolute() or ".." in path.parts
-            or any(part in ("", ".") for part in rel.split("/")) or ":" in path.parts[0]):
+    return not (not rel or "\\" in rel or "\0" in rel or path.is_absolute() or ".." in path.parts
+                or any(part in ("", ".") for part in rel.split("/")) or ":" in rel
+                or any(ord(char) < 32 for char in rel))
+
+
+def _safe(rel: str) -> str:
+    """Reject any output path that could leave the output folder; callers check user-given names first."""
+    if not is_safe_path(rel):
         raise ValueError(f"unsafe output path {rel!r}")
     return rel

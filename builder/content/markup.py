@@ -120,7 +120,8 @@ class _LinkExtension(Extension):
 class MarkdownRenderer:
     """Converts article bodies; not thread-safe, so each worker process holds its own."""
 
-    def __init__(self, asset_prefix: str = "/") -> None:
+    def __init__(self, asset_prefix: str = "/", *, sanitize: bool = False) -> None:
+        self._sanitize = sanitize
         self._md = markdown.Markdown(
             extensions=[*EXTENSIONS, _LinkExtension()],
             extension_configs=EXTENSION_CONFIGS,
@@ -134,6 +135,8 @@ class MarkdownRenderer:
         self._md.reset()
         self._links.folder = folder
         body_html = self._md.convert(body)
+        if self._sanitize:
+            body_html = sanitize_html(body_html)
         headings = tuple(_flatten(self._md.toc_tokens))  # type: ignore[attr-defined]
         text = plain_text(body_html)
         first = _FIRST_PARAGRAPH.search(body_html)
@@ -144,6 +147,28 @@ class MarkdownRenderer:
             headings=headings,
             links=tuple(dict.fromkeys(self._links.found)),
         )
+
+
+# What `sanitize = true` keeps: the tags and attributes Markdown itself produces, nothing that runs.
+_SAFE_ATTRIBUTES = {
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "hreflang", "rel"},
+    "img": {"src", "alt", "width", "height", "loading", "decoding"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "ol": {"start"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "time": {"datetime"},
+}
+
+
+def sanitize_html(fragment: str) -> str:
+    """Raw HTML an author typed, cleaned of scripts, event handlers, styles and frames (nh3/ammonia)."""
+    import nh3
+
+    return nh3.clean(fragment, attributes=_SAFE_ATTRIBUTES, link_rel=None,
+                     url_schemes=nh3.ALLOWED_URL_SCHEMES | {REF_SCHEME.rstrip(":")})
 
 
 def plain_text(fragment: str) -> str:
