@@ -31,11 +31,12 @@ from builder.errors import BuildError, Problem
 from builder.feeds import atom
 from builder.fingerprint import Fingerprints, digest
 from builder.images import image_size
-from builder.output import SiteWriter, check_output_folder, is_safe_path, stage
+from builder.output import SiteWriter, check_output_folder, is_safe_path, stage, sync_folder
 from builder.pages import PageSpec, Planner
 from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, relate
 from builder.render import Renderer, TemplateProblem
+from builder.search import INDEX_FOLDER, build_index
 from builder.sitemaps import Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
@@ -53,6 +54,7 @@ class BuildOptions:
     base_url: str | None = None  # overrides portal.toml's, e.g. for the local preview server
     clean: bool = False  # ignore the cache: parse and render everything
     jobs: int | None = None  # worker processes; None: one per core
+    search: bool = False  # build the Pagefind search index (the CLI turns it on unless --no-search)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class BuildReport:
     changed: tuple[str, ...] = ()  # output-relative paths written or removed
     rendered: int = 0  # pages rendered (the rest were known unchanged from the cache)
     parsed: int = 0  # articles parsed (the rest came from the cache)
+    search_seconds: float | None = None  # time spent indexing, None when the index was not rebuilt
 
 
 @dataclass(slots=True)
@@ -169,16 +172,20 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
                 stamps[rel], results[rel] = stamp, cached
                 continue
         todo.append(rel)
+    # A cached article whose body went missing from the store is parsed again.
+    needed = {_text_key(r.article): rel for rel, r in results.items() if r.article is not None}
+    needed.update({r.article.body_key: rel for rel, r in results.items() if r.article is not None})
+    for key in cache.bodies.missing(set(needed)):
+        rel = needed[key]
+        if rel in results:
+            del results[rel]
+            todo.append(rel)
     done = 0
     for batch in map_chunks(_parse_files, todo, jobs=jobs, shared=(str(source), settings)):
         for rel, stamp, result in batch:
             done += 1
             if stamp is not None:
                 stamps[rel] = stamp
-                cached = old.parsed.get((rel, stamp.digest)) if reuse else None
-                if cached is not None:  # touched, not changed
-                    results[rel] = cached
-                    continue
             if result.article is not None:
                 cache.bodies.put(result.article.body_key, result.body_html)
                 cache.bodies.put(_text_key(result.article), result.text)
@@ -274,7 +281,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
         loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
                            cache=cache, jobs=options.jobs, progress=progress)
         problems = loaded.problems
-        writer = SiteWriter(options.output)
+        writer = SiteWriter(options.output, keep=(INDEX_FOLDER,))
         try:
             pages, rendered, keys = write_site(loaded, options.source, writer, cache, problems, options.jobs,
                                                progress)
@@ -292,9 +299,21 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                                        saved_ns=time.time_ns()))
     finally:
         cache.close()
+    warnings = list(loaded.warnings)
+    search_seconds = None
+    if options.search and (any(p.endswith(".html") for p in summary.changed)
+                           or not (options.output / INDEX_FOLDER / "pagefind-ui.js").is_file()):
+        search_started = time.perf_counter()
+        bundle = build_index(options.output)
+        if isinstance(bundle, Problem):
+            warnings.append(bundle)
+        else:
+            sync_folder(bundle, options.output / INDEX_FOLDER)
+            bundle.parent.rmdir()
+        search_seconds = time.perf_counter() - search_started
     scheduled = tuple((when, what, article.title) for when, what, article in loaded.scheduled)
     return BuildReport(pages, summary.written, summary.unchanged, summary.removed, time.perf_counter() - started,
-                       tuple(loaded.warnings), scheduled, summary.changed, rendered, loaded.parsed)
+                       tuple(warnings), scheduled, summary.changed, rendered, loaded.parsed, search_seconds)
 
 
 @dataclass(slots=True)
@@ -452,6 +471,10 @@ def _lastmod(spec: PageSpec) -> datetime | None:
 
 def _claim(outputs: dict[str, str], rel: str, owner: str, problems: list[Problem]) -> bool:
     """Reserve an output path for one owner; a second owner is a problem naming both."""
+    if rel.startswith(f"{INDEX_FOLDER}/"):
+        problems.append(Problem(owner, None, f"the folder {INDEX_FOLDER}/ is reserved for the search index",
+                                "move the file to another folder"))
+        return False
     if not is_safe_path(rel):
         problems.append(Problem(owner, None, "this file name cannot be published (it holds '\\', ':' or a "
                                 "control character)", "rename the file using letters, digits, '-' and '_'"))

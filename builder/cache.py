@@ -106,9 +106,24 @@ class BodyStore:
             raise KeyError(f"article body {key} is missing from the cache")
         return str(row[0])
 
-    def keep_only(self, keys: set[str]) -> None:
-        """Forget bodies no article uses any more, so the cache does not grow forever."""
+    def missing(self, keys: set[str]) -> set[str]:
+        """Which of KEYS the store lacks (another process may have collected them)."""
         self.flush()
+        with self._connect() as db:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM wanted")
+            db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((k,) for k in keys))
+            found = {row[0] for row in db.execute("SELECT key FROM bodies WHERE key IN (SELECT key FROM wanted)")}
+        return keys - found
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget bodies no article uses any more, so the cache does not grow forever. Runs only once
+        the store holds twice what is needed, which also spares a second build of the same site
+        running at the same time (a preview server beside a CLI build) most of the time."""
+        self.flush()
+        total = self._connect().execute("SELECT COUNT(*) FROM bodies").fetchone()[0]
+        if total <= 2 * len(keys) + 100:
+            return
         with self._connect() as db:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
             db.execute("DELETE FROM live")

@@ -16,6 +16,7 @@ from builder.content.fields import parse_when
 from builder.errors import BuildError
 from builder.output import OutputRefused
 from builder.report import Reporter
+from builder.serve.command import add_serve_command
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", help="build the site into the output folder")
     _common(build_cmd)
     build_cmd.add_argument("--output", type=Path, help="output folder (default: SOURCE/site)")
+    build_cmd.add_argument("--clean", action="store_true", help="ignore the cache in SOURCE/.cache: parse and render everything")
+    build_cmd.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core; 1: none)")
+    build_cmd.add_argument("--no-search", dest="search", action="store_false",
+                           help="skip the search index (faster; the previous index stays)")
     build_cmd.set_defaults(run=_run_build)
 
     related = commands.add_parser("related", help="show the related-articles lists")
@@ -62,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     related.add_argument("--json", action="store_true", help="print {slug: [related slugs]} as JSON")
     related.add_argument("--explain", action="store_true", help="show each item's score and why it was chosen")
     related.set_defaults(run=_run_related)
+    schedule = commands.add_parser("schedule", help="show when scheduled articles appear or expire")
+    _common(schedule)
+    schedule.add_argument("--json", action="store_true", help="print the schedule as JSON (for cron jobs and CI)")
+    schedule.set_defaults(run=_run_schedule)
+    add_serve_command(commands)
     return parser
 
 
@@ -82,13 +92,33 @@ def _moment(text: str) -> datetime:
 def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     source: Path = args.source
     output: Path = args.output if args.output is not None else source / "site"
-    report = build(BuildOptions(source=source, output=output, drafts=args.drafts, now=args.now))
+    report = build(BuildOptions(source=source, output=output, drafts=args.drafts, now=args.now, clean=args.clean,
+                                jobs=args.jobs, search=args.search))
     reporter.warnings(report.warnings)
-    reporter.info(f"built {report.pages} pages into {output}: {report.written} written, "
-                  f"{report.unchanged} unchanged, {report.removed} removed in {report.seconds:.2f} s")
+    reporter.info(f"built {report.pages} pages into {output} in {report.seconds:.2f} s: {report.written} files "
+                  f"written, {report.unchanged} unchanged, {report.removed} removed "
+                  f"({report.parsed} articles parsed, {report.rendered} pages rendered"
+                  + (f", search index {report.search_seconds:.2f} s)" if report.search_seconds is not None else ")"))
     if report.scheduled:
         when, what, title = report.scheduled[0]
         reporter.info(f"next: '{title}' {what} {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+    return EXIT_OK
+
+
+def _run_schedule(args: argparse.Namespace, reporter: Reporter) -> int:
+    loaded = load_site(args.source, drafts=args.drafts, now=args.now)
+    if loaded.problems:
+        raise BuildError(loaded.problems)
+    events = [{"when": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "action": what, "slug": a.slug,
+               "title": a.title, "source": a.source} for when, what, a in loaded.scheduled]
+    if args.json:
+        print(json.dumps({"now": loaded.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "next": events[0] if events else None, "upcoming": events}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not events:
+        reporter.info("nothing is scheduled")
+    for event in events:
+        reporter.info(f"{event['when']}  {event['action']:<9}  {event['title']}  ({event['source']})")
     return EXIT_OK
 
 

@@ -57,11 +57,42 @@ def check_output_folder(source: Path, output: Path) -> None:
                             "move them away, or choose an empty or new folder with --output")
 
 
+def sync_folder(new: Path, target: Path) -> int:
+    """Make TARGET hold exactly NEW's files, replacing only files whose bytes differ (so unchanged
+    ones keep their modification time); NEW is consumed. Returns the number of files replaced."""
+    replaced = 0
+    target.mkdir(parents=True, exist_ok=True)
+    wanted: set[str] = set()
+    for dirpath, _dirnames, filenames in os.walk(new):
+        folder = Path(dirpath)
+        relative = folder.relative_to(new)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in filenames:
+            rel = (relative / name).as_posix()
+            wanted.add(rel)
+            old, fresh = target / rel, folder / name
+            if old.is_file() and old.stat().st_size == fresh.stat().st_size and old.read_bytes() == fresh.read_bytes():
+                continue
+            os.replace(fresh, old)
+            replaced += 1
+    for dirpath, dirnames, filenames in os.walk(target, topdown=False):
+        folder = Path(dirpath)
+        for name in filenames:
+            if (folder / name).relative_to(target).as_posix() not in wanted:
+                (folder / name).unlink()
+        for name in dirnames:
+            if not any((folder / name).iterdir()):
+                (folder / name).rmdir()
+    shutil.rmtree(new, ignore_errors=True)
+    return replaced
+
+
 class SiteWriter:
     """Collects the new site in a staging folder; nothing in the output changes before commit()."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, *, keep: tuple[str, ...] = ()) -> None:
         self.output = output.absolute()
+        self._keep_prefixes = tuple(f"{folder}/" for folder in keep)  # folders other tools write (search index)
         self.staging = self.output.parent / f".{self.output.name}.staging-{os.getpid()}"
         if self.staging.exists():
             shutil.rmtree(self.staging)
@@ -141,7 +172,7 @@ class SiteWriter:
             folder = Path(dirpath)
             for name in filenames:
                 rel = (folder / name).relative_to(self.output).as_posix()
-                if rel != MARKER and rel not in self.expected:
+                if rel != MARKER and rel not in self.expected and not rel.startswith(self._keep_prefixes):
                     (folder / name).unlink()
                     removed.append(rel)
             for name in dirnames:

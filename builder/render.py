@@ -42,6 +42,7 @@ class Renderer:
         self.env.globals.update(site=site, data=data, static=self.static)
         self._template_keys: dict[str, str] = {}
         self.env.filters["date"] = self.date
+        self.env.filters["by_reads"] = by_reads
 
     def static(self, path: str) -> str:
         """URL of a theme static file; an unknown name is a template error, not a broken link."""
@@ -108,6 +109,11 @@ class Renderer:
             return path.resolve().relative_to(self._source.resolve()).as_posix()
         except ValueError:
             return f"(default theme) {'/'.join(path.parts[-3:])}"
+
+
+def by_reads(cards: Any) -> list[Any]:
+    """Cards sorted by read count, most read first; articles without a count go last, newest first."""
+    return sorted(cards, key=lambda c: (c.reads is None, -(c.reads or 0), -c.date.timestamp(), c.slug))
 
 
 def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:

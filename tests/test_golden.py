@@ -30,7 +30,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 def test_basic_site_matches_golden(tmp_path: Path, run) -> None:
     source = shutil.copytree(SITE, tmp_path / "basic")  # the build writes its cache beside content/
     out = tmp_path / "site"
-    result = run("build", "--source", source, "--output", out, "--now", NOW)
+    result = run("build", "--source", source, "--output", out, "--now", NOW, "--no-search")
     assert result.code == 0, result.err
     actual = _tree(out)
     if os.environ.get("UPDATE_GOLDEN"):
