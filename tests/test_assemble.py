@@ -88,3 +88,18 @@ def test_missing_image_file_is_reported() -> None:
     assert assemble(articles, SiteConfig(), now=NOW, assets=["content/peace/pic.png"]).problems == ()
     [problem] = assemble(articles, SiteConfig(), now=NOW).problems
     assert problem.message == "image file 'peace/pic.png' does not exist" and problem.line == 4
+
+
+def test_read_counts_from_analytics_exports() -> None:
+    from builder.content.data import load_data
+
+    plausible = load_data({"content/_data/reads.csv": "page,visitors,pageviews\n/peace/a-story/,10,25\n/about/,3,4\n"})
+    assert plausible.reads == {"a-story": 25, "about": 4} and not plausible.problems
+    matomo = load_data({"content/_data/reads.csv": "label,nb_visits,nb_hits\n/culture/choir/index.html,7,9\n"})
+    assert matomo.reads == {"choir": 9}
+    as_json = load_data({"content/_data/reads.json": '{"a-story": 12}'})
+    assert as_json.reads == {"a-story": 12}
+    bad = load_data({"content/_data/reads.csv": "slug,reads\na,12\nb,many\n"})
+    assert bad.reads == {"a": 12}
+    assert [(p.line, p.message) for p in bad.problems] == [(3, "read count 'many' for 'b' is not a whole number")]
+    assert load_data({"content/_data/reads.csv": "what,ever\n1,2\n"}).problems[0].line == 1

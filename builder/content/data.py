@@ -17,8 +17,11 @@ from builder.errors import Problem
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 READS_STEM = "reads"
-_SLUG_COLUMNS = ("slug", "page", "path", "url", "page path", "pagepath", "page_path", "landing page")
-_COUNT_COLUMNS = ("reads", "views", "pageviews", "page views", "screenpageviews", "visits", "hits", "count")
+# Column names used by common analytics exports (Plausible, Matomo, Google Analytics 4), best first.
+_SLUG_COLUMNS = ("slug", "page", "path", "url", "page path", "pagepath", "page_path", "page path and screen class",
+                 "page_location", "label", "landing page")
+_COUNT_COLUMNS = ("reads", "pageviews", "page views", "views", "screenpageviews", "nb_hits", "hits", "visits",
+                  "nb_visits", "visitors", "unique pageviews", "count")
 
 
 @dataclass(frozen=True, slots=True)
