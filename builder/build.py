@@ -45,6 +45,19 @@ from builder.urls import Urls
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
+class Stopwatch:
+    """Seconds spent in each step of one build, for --timings and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
     source: Path
@@ -70,6 +83,7 @@ class BuildReport:
     rendered: int = 0  # pages rendered (the rest were known unchanged from the cache)
     parsed: int = 0  # articles parsed (the rest came from the cache)
     search_seconds: float | None = None  # time spent indexing, None when the index was not rebuilt
+    timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
 
 
 @dataclass(slots=True)
@@ -87,6 +101,7 @@ class LoadedSite:
     warnings: list[Problem] = field(default_factory=list)
     scheduled: tuple[tuple[datetime, str, Article], ...] = ()
     parsed: int = 0
+    watch: Stopwatch = field(default_factory=Stopwatch)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -108,6 +123,7 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
 
 def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
           progress: Progress | None) -> LoadedSite:
+    watch = Stopwatch()
     problems: list[Problem] = []
     warnings: list[Problem] = []
     theme: Theme | None = None
@@ -117,10 +133,12 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
         problems += exc.problems
     tree = discover(source)
     warnings += tree.warnings
+    watch.lap("discover")
     if not (source / CONTENT).is_dir():
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
     articles, parsed = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress)
+    watch.lap("parse")
     data_texts = {}
     for rel in tree.data_files:
         text = read_text(source, rel)
@@ -134,12 +152,14 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
                          reads=site_data.reads, assets=tree.assets)
     problems += assembled.problems
     site = assembled.site
+    watch.lap("assemble")
     relations = relate_stage(site, config, cache)
+    watch.lap("relate")
     urls = Urls(config.base_path, config.origin)
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
                    for a in site.articles}
     return LoadedSite(config, site, tree, theme, relations, source_urls, now, problems, warnings,
-                      assembled.scheduled, parsed)
+                      assembled.scheduled, parsed, watch)
 
 
 def parse_settings(config: SiteConfig) -> dict[str, Any]:
@@ -277,6 +297,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     started = time.perf_counter()
     check_output_folder(options.source, options.output)
     cache = Cache(options.source, enabled=not options.clean)
+    cache_seconds = time.perf_counter() - started
     try:
         loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
                            cache=cache, jobs=options.jobs, progress=progress)
@@ -289,6 +310,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                 cache.save(dataclasses.replace(cache.state, pages={}, output=""))
                 raise BuildError(problems)
             summary = writer.commit()
+            loaded.watch.lap("commit")
         finally:
             writer.abort()
         cache.bodies.keep_only({a.body_key for a in loaded.site.articles}
@@ -297,6 +319,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                                | {_text_key(r.article) for r in cache.state.parsed.values() if r.article})
         cache.save(dataclasses.replace(cache.state, pages=keys, output=str(options.output.resolve()),
                                        saved_ns=time.time_ns()))
+        loaded.watch.lap("save cache")
     finally:
         cache.close()
     warnings = list(loaded.warnings)
@@ -312,8 +335,11 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             bundle.parent.rmdir()
         search_seconds = time.perf_counter() - search_started
     scheduled = tuple((when, what, article.title) for when, what, article in loaded.scheduled)
+    timings = {"load cache": cache_seconds, **loaded.watch.laps}
+    if search_seconds is not None:
+        timings["search index"] = search_seconds
     return BuildReport(pages, summary.written, summary.unchanged, summary.removed, time.perf_counter() - started,
-                       tuple(warnings), scheduled, summary.changed, rendered, loaded.parsed, search_seconds)
+                       tuple(warnings), scheduled, summary.changed, rendered, loaded.parsed, search_seconds, timings)
 
 
 @dataclass(slots=True)
@@ -338,6 +364,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     planner = Planner(site, urls, sizes, loaded.source_urls, cache.bodies.get)
     specs = list(planner.plan(loaded.relations.lists))
     feeds = list(planner.feeds())
+    loaded.watch.lap("plan")
     static_files = loaded.theme.static_files() if loaded.theme else {}
     outputs: dict[str, str] = {spec.path: f"the page {spec.page.url}" for spec in specs}
     for name in ("sitemap.xml", "news-sitemap.xml", "robots.txt", *(f.path for f in feeds)):
@@ -363,6 +390,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
             writer.keep(spec.path)
         else:
             todo.append(index)
+    loaded.watch.lap("page keys")
     job = _RenderJob(specs, renderer, writer.output, writer.staging)
     seen: set[tuple[str, int | None, str]] = set()
     done = 0
@@ -379,12 +407,14 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
                     problems.append(problem)
         if progress:
             progress("render", done, len(todo))
+    loaded.watch.lap("render")
     write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
     write_sitemaps(loaded, planner, specs, writer)
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
     for rel, path in statics.items():
         writer.copy(f"static/{rel}", path)
+    loaded.watch.lap("feeds, sitemaps, files")
     cache.state.image_sizes = sizes.known
     return len(specs), len(todo), new_keys
 

