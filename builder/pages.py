@@ -27,6 +27,7 @@ MOST_READ = 5
 MORE_IN_TOPIC = 4
 HOME_TOP = 4
 HOME_PER_TOPIC = 3
+LEAD_WINDOW = 10  # a featured article leads the front page while it is among the ten newest
 
 ImageSizes = Callable[[str], tuple[int, int] | None]  # content-relative path -> (width, height)
 
@@ -167,10 +168,14 @@ class Planner:
             Section(topic, tuple(self.cards[s] for s in self.site.by_topic.get(topic.slug, ())[:HOME_PER_TOPIC]))
             for topic in self.topics.values() if self.site.by_topic.get(topic.slug)
         )
-        lead = cards[0] if cards else None
+        # The lead story: the newest article an editor marked `featured: true` among the recent
+        # ones, else simply the newest.
+        featured = [c for a, c in zip(self.site.articles[:LEAD_WINDOW], cards) if a.extra.get("featured") is True]
+        lead = featured[0] if featured else (cards[0] if cards else None)
+        top = tuple(c for c in cards[:1 + HOME_TOP] if c is not lead)[:HOME_TOP]
         page = self._page("home", self.urls.home(), self.config.title,
                           self.config.tagline or f"News from {self.config.title}.",
-                          lead=lead, top=tuple(cards[1:1 + HOME_TOP]), sections=sections,
+                          lead=lead, top=top, sections=sections,
                           most_read=self.most_read(self.site.articles), feed_url=self.urls.feed(),
                           image=lead.image if lead else None,
                           structured_data=home_graph(name=self.config.title, home=self.urls.absolute(self.urls.home()),
