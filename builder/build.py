@@ -282,10 +282,13 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache) -> Relations:
 
 
 def related_docs(site: Site) -> list[RelatedDoc]:
+    # The key stands for title, summary and text (all made from the file's bytes) and the language,
+    # whose stemmer the analysis depends on.
+    language = site.config.language
     return [
         RelatedDoc(slug=a.slug, title=a.title, summary=a.summary, text="", topic=site.topic_of[a.slug],
                    tags=tuple(slugify(t) for t in a.tags), authors=tuple(slugify(n) for n in a.authors),
-                   date=a.date, pins=a.related_pins, excludes=a.related_exclude, key=a.digest)
+                   date=a.date, pins=a.related_pins, excludes=a.related_exclude, key=f"{a.digest}:{language}")
         for a in site.articles
     ]
 

@@ -1,0 +1,71 @@
+"""Related articles: text, tag, topic, author and recency signals combined into per-article lists."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from typing import Any
+
+from builder.config import RelatedWeights
+from builder.related.analyze import analysis_key
+from builder.related.engine import run
+from builder.related.explain import Explainer
+from builder.related.types import Explanation, RelatedDoc
+
+__all__ = ["Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "relate"]
+
+
+class Relations:
+    """Every document's related slugs in display order, with explanations on demand."""
+
+    __slots__ = ("_explained", "_explainer", "_index", "lists")
+
+    def __init__(self, lists: dict[str, tuple[str, ...]], explainer: Explainer | None,
+                 index: dict[str, int]) -> None:
+        self.lists = lists
+        self._explainer = explainer
+        self._index = index
+        self._explained: dict[str, tuple[Explanation, ...]] = {}
+
+    @classmethod
+    def from_lists(cls, lists: dict[str, tuple[str, ...]]) -> Relations:
+        """Lists remembered from an earlier run (the build cache); they carry no explanations."""
+        return cls(dict(lists), None, {slug: i for i, slug in enumerate(lists)})
+
+    def explain(self, slug: str) -> tuple[Explanation, ...]:
+        """An Explanation for each item of lists[slug], in the same order (KeyError if unknown)."""
+        if slug not in self.lists:
+            raise KeyError(slug)
+        cached = self._explained.get(slug)
+        if cached is None:
+            if self._explainer is None:
+                raise LookupError("these lists came from the build cache; run relate() again to explain them")
+            cached = self._explainer.explain(self._index[slug])
+            self._explained[slug] = cached
+        return cached
+
+    def __repr__(self) -> str:
+        return f"Relations({len(self.lists)} lists)"
+
+
+def relate(
+    docs: Sequence[RelatedDoc],
+    *,
+    count: int = 5,
+    weights: RelatedWeights | None = None,
+    language: str = "en",
+    analyses: MutableMapping[str, Any] | None = None,
+) -> Relations:
+    """Related lists for every doc: pins first, then the best-scoring others, COUNT in all.
+
+    ANALYSES, when given, is a cache from analysis_key(doc) to that doc's analysis; it is read
+    to skip re-tokenizing unchanged docs and filled with the analyses made now.
+    """
+    if count < 0:
+        raise ValueError("related articles: count must be zero or more")
+    weights = weights if weights is not None else RelatedWeights()
+    if not docs:
+        return Relations({}, None, {})
+    outcome = run(docs, count, weights, language, analyses)
+    slugs = [d.slug for d in outcome.docs]
+    lists = {slug: tuple(slugs[int(c)] for c in items) for slug, items in zip(slugs, outcome.lists.items)}
+    return Relations(lists, Explainer(outcome), {slug: i for i, slug in enumerate(slugs)})

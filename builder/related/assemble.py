@@ -1,0 +1,158 @@
+"""Turn scored candidates into display lists: pins, excludes, near-duplicates and fallback fill."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from builder.related.signals import SIGNALS
+
+# (rows, cols) -> weighted signal parts, one row per pair
+Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# (doc, size) -> candidate columns to fall back on
+Pool = Callable[[int, int], np.ndarray]
+
+
+@dataclass(slots=True)
+class RowLists:
+    """Per document: the chosen related indices, their signal parts and whether each is pinned."""
+
+    items: list[np.ndarray]
+    parts: list[np.ndarray]
+    pinned: list[np.ndarray]
+
+
+@dataclass(slots=True)
+class _Row:
+    """A list being built one item at a time, with what it may no longer take."""
+
+    doc: int
+    count: int
+    excluded: frozenset[int]
+    items: list[int] = field(default_factory=list)
+    parts: list[np.ndarray] = field(default_factory=list)
+    pinned: list[bool] = field(default_factory=list)
+    used_stories: set[int] = field(default_factory=set)
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self.count
+
+    def offer(self, col: int, parts: np.ndarray, stories: np.ndarray, *, pinned: bool = False,
+              allow_same_story: bool = False) -> None:
+        if self.full or col == self.doc or col in self.excluded or col in self.items:
+            return
+        # an editor's pins are taken as given; computed items skip a story already listed
+        if not (pinned or allow_same_story) and int(stories[col]) in self.used_stories:
+            return
+        self.items.append(col)
+        self.parts.append(parts)
+        self.pinned.append(pinned)
+        self.used_stories.add(int(stories[col]))
+
+
+def rank(table: np.ndarray, score: Scorer, head: int, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """TABLE's rows reordered best first (ties by column, i.e. slug), and the first HEAD's parts.
+
+    Returns (columns, parts) shaped (rows, width) with -1 gaps last and (rows, HEAD, signals);
+    rows are scored a chunk at a time so the pair arrays stay small.
+    """
+    columns = np.full(table.shape, -1, dtype=np.int32)
+    parts = np.zeros((table.shape[0], head, len(SIGNALS)), dtype=np.float64)
+    for start in range(0, table.shape[0], chunk):
+        block = table[start : start + chunk]
+        valid = block >= 0
+        rows = np.nonzero(valid)[0] + start
+        flat = score(rows, block[valid].astype(np.int64))
+        padded = np.zeros(block.shape + (len(SIGNALS),), dtype=np.float64)
+        padded[valid] = flat
+        total = np.where(valid, padded.sum(axis=2), -np.inf)
+        # rows are sorted by column already, so a stable sort on the score keeps ties in slug order
+        order = np.argsort(-total, axis=1, kind="stable")
+        columns[start : start + chunk] = np.take_along_axis(block, order, axis=1)
+        width = min(head, block.shape[1])
+        parts[start : start + chunk, :width] = np.take_along_axis(padded, order[:, :width, None], axis=1)
+    return columns, parts
+
+
+def assemble(
+    count: int,
+    table: np.ndarray,
+    pins: Sequence[tuple[int, ...]],
+    excludes: Sequence[frozenset[int]],
+    stories: np.ndarray,
+    fallback: Pool,
+    score: Scorer,
+) -> RowLists:
+    """Lists of COUNT items per document from its candidate TABLE row (see candidate_table)."""
+    n_docs = table.shape[0]
+    columns, head_parts = rank(table, score, count)
+    lengths = (columns >= 0).sum(axis=1)
+    # rows the plain "take the best COUNT" rule cannot serve go the careful way
+    story_size = np.bincount(stories, minlength=n_docs)
+    in_shared_story = np.where(columns >= 0, story_size[stories[np.maximum(columns, 0)]], 0) > 1
+    shared_story = in_shared_story.sum(axis=1) > 1
+    special = (lengths < count) | shared_story
+    special |= np.fromiter((bool(p) or bool(e) for p, e in zip(pins, excludes)), dtype=bool, count=n_docs)
+
+    head = columns[:, :count].astype(np.int64)
+    not_pinned = np.zeros(count, dtype=bool)
+    items: list[np.ndarray] = list(head)
+    item_parts: list[np.ndarray] = list(head_parts)
+    pinned: list[np.ndarray] = [not_pinned] * n_docs
+
+    short: list[_Row] = []
+    careful = np.flatnonzero(special)
+    # these rows may reach past their first COUNT candidates, so score them again in full
+    careful_valid = columns[careful] >= 0
+    careful_parts = score(careful[np.nonzero(careful_valid)[0]].astype(np.int64), columns[careful][careful_valid].astype(np.int64))
+    careful_start = np.concatenate(([0], np.cumsum(careful_valid.sum(axis=1))))
+    for at, doc in enumerate(careful):
+        row = _Row(int(doc), count, excludes[int(doc)])
+        row_cols = columns[doc][columns[doc] >= 0]
+        row_parts = careful_parts[careful_start[at] : careful_start[at + 1]]
+        where = {int(c): k for k, c in enumerate(row_cols)}
+        for pin in pins[int(doc)]:
+            row.offer(pin, row_parts[where[pin]], stories, pinned=True)
+        for col, col_parts in zip(row_cols, row_parts):
+            if row.full:
+                break
+            row.offer(int(col), col_parts, stories)
+        if not row.full:
+            short.append(row)
+        _store(row, items, item_parts, pinned)
+    if short:
+        _fill(short, fallback, score, stories, n_docs)
+        for row in short:
+            _store(row, items, item_parts, pinned)
+    return RowLists(items, item_parts, pinned)
+
+
+def _fill(rows: list[_Row], fallback: Pool, score: Scorer, stories: np.ndarray, n_docs: int) -> None:
+    """Complete short lists from each document's fallback pool, widening it as needed.
+
+    Only when the whole corpus cannot complete a list without it may a second article of a
+    story already listed come in: full lists matter more than that rule.
+    """
+    for allow_same_story in (False, True):
+        for widen in (1, 4, n_docs):
+            pending = [row for row in rows if not row.full]
+            if not pending:
+                return
+            pools = [fallback(row.doc, (row.count + len(row.excluded) + len(row.items) + 8) * widen)
+                     for row in pending]
+            for row, pool in zip(pending, pools):
+                pool_parts = score(np.full(pool.size, row.doc, dtype=np.int64), pool.astype(np.int64))
+                total = pool_parts.sum(axis=1)
+                for k in np.lexsort((pool, -total)):
+                    if row.full:
+                        break
+                    row.offer(int(pool[k]), pool_parts[k], stories, allow_same_story=allow_same_story)
+
+
+def _store(row: _Row, items: list[np.ndarray], parts: list[np.ndarray], pinned: list[np.ndarray]) -> None:
+    items[row.doc] = np.array(row.items, dtype=np.int64)
+    parts[row.doc] = np.array(row.parts, dtype=np.float64).reshape(len(row.items), len(SIGNALS))
+    pinned[row.doc] = np.array(row.pinned, dtype=bool)

@@ -1,0 +1,187 @@
+"""The pipeline: analyses -> text vectors -> neighbours -> expansion -> scored, assembled lists."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from builder.config import RelatedWeights
+from builder.related.analyze import Analyzer, analysis_key
+from builder.related.assemble import RowLists, assemble
+from builder.related.neighbours import top_k
+from builder.related.signals import Signals, make_signals, tag_candidates
+from builder.related.types import RelatedDoc
+from builder.related.vectors import (
+    LENT_TERMS,
+    TextVectors,
+    expand,
+    pair_dots,
+    prune_rows,
+    query_vectors,
+    text_vectors,
+)
+
+TEXT_CANDIDATES = 32  # first-pass neighbours per document, re-ranked by the full score
+EXPAND_NEIGHBOURS = 20  # neighbours whose vocabulary a document borrows
+EXPAND_STRENGTH = 1.0  # weight of that borrowed vocabulary (times each neighbour's similarity)
+TAG_CANDIDATES = 10  # extra candidates found through shared rare tags alone
+TAG_MAX_POSTINGS = 5000  # tags on more documents than this are too broad to search by
+NEAR_DUPLICATE = 0.9  # text cosine above which two articles count as the same story
+DUPLICATE_PREFILTER = 0.6  # share of a query's own weight a pair must match to be checked as a duplicate
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What relate() computed, kept for lists and for lazy explanations."""
+
+    docs: list[RelatedDoc]  # in slug order; every index below refers to this order
+    analyses: list[dict[str, Any]]
+    vectors: TextVectors
+    signals: Signals
+    lists: RowLists
+
+
+def analyse_all(docs: Sequence[RelatedDoc], language: str,
+                cache: MutableMapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The analysis of every doc, reusing and filling CACHE (keyed by analysis_key)."""
+    analyzer = Analyzer(language)
+    keys = [analysis_key(doc) for doc in docs]
+    out: list[Any] = [cache.get(key) if cache is not None else None for key in keys]
+    # (Worker processes were tried for cold builds: shipping the analyses back cost more than
+    # the tokenizing they saved on 2 CPUs.)
+    for i, found in enumerate(out):
+        if not analyzer.usable(found):
+            out[i] = analyzer.analyze(docs[i])
+            if cache is not None:
+                cache[keys[i]] = out[i]
+    return out
+
+
+def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, language: str,
+        cache: MutableMapping[str, Any] | None) -> Outcome:
+    """Everything relate() needs, computed over DOCS put in slug order (so input order is moot)."""
+    ordered = sorted(docs, key=lambda d: d.slug)
+    for a, b in pairwise(ordered):
+        if a.slug == b.slug:
+            raise ValueError(f"related articles: the slug {a.slug!r} is used by more than one document")
+    n_docs = len(ordered)
+    analyses = analyse_all(ordered, language, cache)
+    vectors = text_vectors(analyses)
+    # On large sites each document searches with its strongest terms only, which keeps the
+    # work bounded; the scores found are then lower bounds of the full cosine.
+    queries = query_vectors(vectors.matrix)
+    first_k = max(TEXT_CANDIDATES, EXPAND_NEIGHBOURS, 2 * count)
+    neighbours, similarity = top_k(queries, vectors.matrix, first_k)
+    clusters = near_duplicate_clusters(vectors.matrix, queries, neighbours, similarity)
+    # the text signal is the cosine of neighbourhood-expanded vectors (see vectors.expand)
+    lent = prune_rows(vectors.matrix, LENT_TERMS)
+    expanded = expand(vectors.matrix, lent, neighbours[:, :EXPAND_NEIGHBOURS],
+                      similarity[:, :EXPAND_NEIGHBOURS], strength=EXPAND_STRENGTH)
+    signals = make_signals(ordered, expanded, weights)
+
+    index = {d.slug: i for i, d in enumerate(ordered)}
+    excludes = [frozenset(index[s] for s in d.excludes if s in index and s != d.slug) for d in ordered]
+    pins = [_resolve_pins(i, d, index, excludes[i]) for i, d in enumerate(ordered)]
+
+    sources = [neighbours]
+    if weights.tags and signals.tags.nnz:
+        tags = tag_candidates(signals, TAG_MAX_POSTINGS)
+        by_tags, _ = top_k(tags, tags, TAG_CANDIDATES)
+        sources.append(by_tags)
+    table = candidate_table(sources if count > 0 else [], pins, n_docs)
+    lists = assemble(count, table, pins, excludes, clusters, _Fallback(signals), signals.score)
+    return Outcome(ordered, analyses, vectors, signals, lists)
+
+
+def _resolve_pins(doc: int, d: RelatedDoc, index: dict[str, int], excluded: frozenset[int]) -> tuple[int, ...]:
+    """Pinned indices in the editor's order; unknown slugs, the doc itself and excludes dropped."""
+    out: list[int] = []
+    for slug in d.pins:
+        pin = index.get(slug)
+        if pin is not None and pin != doc and pin not in excluded and pin not in out:
+            out.append(pin)
+    return tuple(out)
+
+
+def candidate_table(sources: list[np.ndarray], pins: list[tuple[int, ...]], n_docs: int) -> np.ndarray:
+    """Per row, the distinct candidate columns from the neighbour tables and the pins.
+
+    Shape (rows, width), each row sorted ascending with repeats and gaps (-1) moved to the end.
+    """
+    width = max((len(p) for p in pins), default=0)
+    pinned = np.full((n_docs, width), -1, dtype=np.int32)
+    for row, cols in enumerate(pins):
+        if cols:
+            pinned[row, : len(cols)] = cols
+    table = np.concatenate([s.astype(np.int32) for s in sources] + [pinned], axis=1)
+    table.sort(axis=1)
+    repeat = np.zeros(table.shape, dtype=bool)
+    repeat[:, 1:] = table[:, 1:] == table[:, :-1]
+    table[repeat | (table < 0)] = np.iinfo(np.int32).max
+    table.sort(axis=1)
+    table[table == np.iinfo(np.int32).max] = -1
+    # drop columns that are empty in every row
+    used = int((table >= 0).sum(axis=1).max(initial=0))
+    return table[:, :used]
+
+
+def near_duplicate_clusters(matrix: sp.csr_matrix, queries: sp.csr_matrix, neighbours: np.ndarray,
+                            partial: np.ndarray) -> np.ndarray:
+    """A story id per document: documents joined by text cosine above NEAR_DUPLICATE share one.
+
+    PARTIAL scores come from pruned queries (a document's strongest terms). The exact cosine
+    is computed only where the partial score keeps at least DUPLICATE_PREFILTER of the query's
+    own mass: a republished story shares nearly all of its strongest terms (in practice over
+    95% of that mass), while merely related articles rarely pass, so the check stays cheap.
+    """
+    n_docs = matrix.shape[0]
+    own = np.bincount(np.repeat(np.arange(n_docs), np.diff(queries.indptr)),
+                      weights=queries.data.astype(np.float64) ** 2, minlength=n_docs)
+    rest = np.sqrt(np.clip(1.0 - own, 0.0, None))
+    maybe = ((neighbours >= 0) & (partial + rest[:, None] + 1e-6 > NEAR_DUPLICATE)
+             & (partial >= DUPLICATE_PREFILTER * own[:, None]))
+    rows = np.repeat(np.arange(n_docs), maybe.sum(axis=1))
+    cols = neighbours[maybe].astype(np.int64)
+    close = pair_dots(matrix, rows, cols) > NEAR_DUPLICATE
+    rows, cols = rows[close], cols[close]
+    graph = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n_docs, n_docs))
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+class _Fallback:
+    """Fallback candidates: the documents closest in time, within the same topic and overall."""
+
+    def __init__(self, signals: Signals) -> None:
+        n_docs = signals.days.size
+        self.by_time = np.lexsort((np.arange(n_docs), signals.days))
+        self.position = np.empty(n_docs, dtype=np.int64)
+        self.position[self.by_time] = np.arange(n_docs)
+        self.topic = signals.topic
+        # each topic's documents in time order, from one sort by (topic, time)
+        by_topic = self.by_time[np.argsort(signals.topic[self.by_time], kind="stable")]
+        topics = signals.topic[by_topic]
+        bounds = np.flatnonzero(np.diff(topics)) + 1
+        self.topic_members: dict[int, np.ndarray] = {
+            int(topics[group[0]]): by_topic[group]
+            for group in np.split(np.arange(n_docs), bounds) if group.size and topics[group[0]] >= 0
+        }
+
+    def __call__(self, doc: int, size: int) -> np.ndarray:
+        pools = [_window(self.by_time, int(self.position[doc]), size)]
+        members = self.topic_members.get(int(self.topic[doc]))
+        if members is not None:
+            where = int(np.searchsorted(self.position[members], self.position[doc]))
+            pools.append(_window(members, where, size))
+        return np.unique(np.concatenate(pools))
+
+
+def _window(ordered: np.ndarray, centre: int, size: int) -> np.ndarray:
+    """The SIZE entries on each side of CENTRE in ORDERED (which holds the nearest in time)."""
+    return ordered[max(0, centre - size) : centre + size + 1]

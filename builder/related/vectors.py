@@ -1,0 +1,229 @@
+"""Weighted, pruned, L2-normalised sparse vectors: TF-IDF text, tag, author and expanded text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+# Title words say what a story is about more reliably than body words; the summary sits between.
+FIELD_WEIGHTS = np.array([2.0, 1.5, 1.0], dtype=np.float32)  # title, summary, body
+MIN_DF = 2  # a term in one document cannot relate two documents; it only dilutes the norm
+MAX_DF = 0.5  # terms in more than half the documents carry no topic (the stop list for any language)
+MAX_DF_MIN_DOCS = 50  # below this, document frequencies are too noisy to cut on
+KEEP_TERMS = 100  # each document keeps its strongest terms; bounds posting lists and helps quality
+QUERY_TERMS = 30  # a query always keeps at least its strongest terms ...
+QUERY_WORK = 25_000_000  # ... and more while the whole search stays within this many postings
+LENT_TERMS = 30  # terms a document lends to its neighbours' expansion
+EXPANDED_TERMS = 40  # terms kept in a neighbourhood-expanded vector
+
+
+class TextVectors:
+    """The text matrix (documents x terms) and the vocabulary it was built over."""
+
+    def __init__(self, matrix: sp.csr_matrix, terms: list[str]) -> None:
+        self.matrix = matrix
+        self.terms = terms
+
+
+def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
+    """Sublinear, field-weighted TF-IDF over cached analyses, pruned and L2-normalised."""
+    n_docs = len(analyses)
+    per_doc = [a["terms"] for a in analyses]
+    lengths = np.fromiter(map(len, per_doc), dtype=np.int64, count=n_docs)
+    vocab = sorted(set().union(*per_doc))  # sorted, so column order never depends on input order
+    index = {term: i for i, term in enumerate(vocab)}
+    total = int(lengths.sum())
+    cols = np.fromiter(map(index.__getitem__, chain.from_iterable(per_doc)), dtype=np.int32, count=total)
+    del index
+    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    tf = np.zeros(cols.size, dtype=np.float32)
+    if cols.size:
+        counts = np.concatenate([a["counts"] for a in analyses])
+        for field, weight in enumerate(FIELD_WEIGHTS):
+            tf += weight * counts[:, field]
+        del counts
+    # sublinear tf: the tenth mention of a word adds far less evidence than the second
+    np.maximum(tf, 1.0, out=tf)
+    np.log(tf, out=tf)
+    tf += 1.0
+    df = np.bincount(cols, minlength=len(vocab)).astype(np.float64)
+    # the smoothed idf (+1) keeps common-but-topical words in play; plain log(N/df) hurt recall
+    idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+    idf[df < MIN_DF] = 0.0
+    if n_docs >= MAX_DF_MIN_DOCS:
+        idf[df > MAX_DF * n_docs] = 0.0
+    data = tf * idf.astype(np.float32)[cols]
+    matrix = sp.csr_matrix((data, cols, indptr), shape=(n_docs, len(vocab)))
+    matrix.eliminate_zeros()
+    matrix = normalize_rows(prune_rows(matrix, KEEP_TERMS))
+    return TextVectors(matrix, vocab)
+
+
+def prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
+    """MATRIX with each row cut to its KEEP largest entries (ties at the cut all stay)."""
+    lengths = np.diff(matrix.indptr)
+    long_rows = np.flatnonzero(lengths > keep)
+    if long_rows.size == 0:
+        return matrix
+    data = matrix.data.copy()
+    # shortest rows first, in groups whose padded (rows x longest row) array stays small
+    long_rows = long_rows[np.argsort(lengths[long_rows], kind="stable")]
+    budget = 1_000_000
+    start = 0
+    while start < long_rows.size:
+        width = int(lengths[long_rows[start]])
+        stop = min(long_rows.size, start + max(1, budget // width))
+        width = int(lengths[long_rows[stop - 1]])
+        stop = min(stop, start + max(1, budget // width))
+        width = int(lengths[long_rows[stop - 1]])
+        rows = long_rows[start:stop]
+        row_lengths = lengths[rows]
+        row_of = np.repeat(np.arange(rows.size), row_lengths)
+        first = np.repeat(np.cumsum(row_lengths) - row_lengths, row_lengths)
+        position = np.arange(row_of.size) - first
+        offsets = np.repeat(matrix.indptr[rows], row_lengths) + position
+        padded = np.full((rows.size, width), -np.inf, dtype=np.float32)
+        padded[row_of, position] = data[offsets]
+        threshold = -np.partition(-padded, keep - 1, axis=1)[:, keep - 1]
+        small = data[offsets] < threshold[row_of]
+        data[offsets[small]] = 0.0
+        start = stop
+    return _compact(matrix, data, data != 0)
+
+
+def _compact(matrix: sp.csr_matrix, data: np.ndarray, kept: np.ndarray) -> sp.csr_matrix:
+    """MATRIX's structure with DATA, keeping only the entries marked in KEPT."""
+    lengths = np.diff(matrix.indptr)
+    kept_per_row = np.zeros(matrix.shape[0], dtype=np.int64)
+    # reduceat over non-empty rows only: an empty row's start would repeat the next one's
+    kept_per_row[lengths > 0] = np.add.reduceat(kept.astype(np.int64), matrix.indptr[:-1][lengths > 0])
+    indptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(kept_per_row, out=indptr[1:])
+    return sp.csr_matrix((data[kept], matrix.indices[kept], indptr), shape=matrix.shape)
+
+
+def query_vectors(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows cut to the strongest terms a search can afford (not re-normalised).
+
+    Each row keeps its QUERY_TERMS strongest terms, then further terms (strongest first) while
+    the posting lists it touches stay within QUERY_WORK / rows. Small sites thus search with
+    whole vectors (exact), large ones with each article's most telling words only.
+    """
+    n_rows = matrix.shape[0]
+    budget = QUERY_WORK / max(n_rows, 1)
+    postings = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
+    lengths = np.diff(matrix.indptr)
+    data = matrix.data.copy()
+    chunk = max(1, 1_000_000 // max(int(lengths.max(initial=1)), 1))
+    for start in range(0, n_rows, chunk):
+        stop = min(start + chunk, n_rows)
+        row_lengths = lengths[start:stop]
+        width = int(row_lengths.max(initial=0))
+        if width <= QUERY_TERMS:
+            continue
+        row_of = np.repeat(np.arange(stop - start), row_lengths)
+        offsets = np.arange(matrix.indptr[start], matrix.indptr[stop])
+        position = offsets - np.repeat(matrix.indptr[start:stop], row_lengths)
+        weight = np.full((stop - start, width), -np.inf, dtype=np.float32)
+        cost = np.zeros((stop - start, width), dtype=np.float64)
+        weight[row_of, position] = data[offsets]
+        cost[row_of, position] = postings[matrix.indices[offsets]]
+        order = np.argsort(-weight, axis=1, kind="stable")
+        spent = np.cumsum(np.take_along_axis(cost, order, axis=1), axis=1)
+        keep_sorted = (np.arange(width)[None, :] < QUERY_TERMS) | (spent <= budget)
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=1)
+        drop = ~keep[row_of, position]
+        data[offsets[drop]] = 0.0
+    kept = data != 0
+    return _compact(matrix, data, kept)
+
+
+def normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """MATRIX with every non-empty row scaled to unit L2 length."""
+    lengths = np.diff(matrix.indptr)
+    squares = np.zeros(matrix.shape[0], dtype=np.float64)
+    if matrix.nnz:
+        sums = np.add.reduceat(np.square(matrix.data, dtype=np.float64), matrix.indptr[:-1][lengths > 0])
+        squares[lengths > 0] = sums
+    norms = np.sqrt(squares)
+    norms[norms == 0] = 1.0
+    data = matrix.data.astype(np.float32, copy=True)
+    data *= np.repeat((1.0 / norms).astype(np.float32), lengths)
+    return sp.csr_matrix((data, matrix.indices.copy(), matrix.indptr.copy()), shape=matrix.shape)
+
+
+def label_vectors(
+    labels: Sequence[tuple[str, ...]], *, idf_weighted: bool
+) -> tuple[sp.csr_matrix, list[str]]:
+    """Documents x labels (tags or authors): rarity-weighted and normalised, or plain 0/1."""
+    vocab = sorted(set(chain.from_iterable(labels)))
+    index = {label: i for i, label in enumerate(vocab)}
+    rows: list[int] = []
+    cols: list[int] = []
+    for row, items in enumerate(labels):
+        for col in sorted({index[label] for label in items}):
+            rows.append(row)
+            cols.append(col)
+    shape = (len(labels), len(vocab))
+    matrix = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+        shape=shape,
+    )
+    if idf_weighted and vocab:
+        df = np.bincount(matrix.indices, minlength=len(vocab)).astype(np.float64)
+        # a tag shared by three articles says more than one on half the site
+        idf = np.log1p(len(labels) / np.maximum(df, 1.0)).astype(np.float32)
+        matrix.data = matrix.data * idf[matrix.indices]
+        matrix = normalize_rows(matrix)
+    return matrix, vocab
+
+
+def expand(
+    matrix: sp.csr_matrix,
+    lent: sp.csr_matrix,
+    neighbours: np.ndarray,
+    similarity: np.ndarray,
+    *,
+    strength: float,
+    keep: int = EXPANDED_TERMS,
+    block: int = 4096,
+) -> sp.csr_matrix:
+    """Each vector plus STRENGTH x the similarity-weighted sum of its neighbours' LENT vectors.
+
+    Document expansion from nearest neighbours: a short or oddly worded article borrows the
+    vocabulary its closest articles share, so two articles about the same story match even
+    when they use different words. Weights are raw similarities (not shares), so an article
+    with no close neighbours stays almost as it was. Neighbours lend only their strongest terms
+    (LENT), which keeps the mix small.
+    """
+    n_docs = matrix.shape[0]
+    valid = neighbours >= 0
+    rows = np.repeat(np.arange(n_docs), valid.sum(axis=1))
+    graph = sp.csr_matrix(
+        (similarity[valid].astype(np.float32) * np.float32(strength), (rows, neighbours[valid])),
+        shape=(n_docs, n_docs),
+    )
+    parts = []
+    for start in range(0, n_docs, block):
+        stop = min(start + block, n_docs)
+        mixed = matrix[start:stop] + graph[start:stop] @ lent
+        parts.append(normalize_rows(prune_rows(mixed.tocsr(), keep)))
+    expanded = sp.vstack(parts, format="csr") if parts else matrix.copy()
+    expanded.sort_indices()
+    return expanded
+
+
+def pair_dots(matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray, block: int = 16_384) -> np.ndarray:
+    """Row-by-row dot products matrix[left[k]] . matrix[right[k]], computed in blocks."""
+    out = np.zeros(left.size, dtype=np.float32)
+    for start in range(0, left.size, block):
+        stop = min(start + block, left.size)
+        product = matrix[left[start:stop]].multiply(matrix[right[start:stop]])
+        out[start:stop] = np.asarray(product.sum(axis=1), dtype=np.float32).ravel()
+    return out
