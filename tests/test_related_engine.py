@@ -356,3 +356,12 @@ def test_languages_stemming_and_unknown_languages() -> None:
         relations = relate(french, count=1, language=language, weights=TEXT_ONLY)
         assert relations.lists["puits-1"] == ("puits-2",)
         assert relations.lists["festival-2"] == ("festival-1",)
+
+
+def test_changed_lists_names_exactly_the_lists_that_differ() -> None:
+    from builder.related import changed_lists
+
+    before = {"a": ("b", "c"), "b": ("a", "c"), "c": ("a", "b")}
+    after = {"a": ("b", "c"), "b": ("c", "a"), "d": ("a", "b")}
+    assert changed_lists(before, after) == {"b", "c", "d"}
+    assert changed_lists(before, before) == set()

@@ -11,7 +11,13 @@ from builder.related.engine import run
 from builder.related.explain import Explainer
 from builder.related.types import Explanation, RelatedDoc
 
-__all__ = ["Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "relate"]
+__all__ = ["Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "changed_lists", "relate"]
+
+
+def changed_lists(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> set[str]:
+    """Slugs whose related list differs between two runs (added and removed articles included):
+    exactly the article pages an incremental build must render again for their related lists."""
+    return {slug for slug in before.keys() | after.keys() if before.get(slug) != after.get(slug)}
 
 
 class Relations:
