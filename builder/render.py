@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Mapping
 from datetime import datetime
@@ -9,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, meta
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from builder.dates import format_date
 from builder.errors import Problem
 from builder.fingerprint import digest
 from builder.pages import PageSpec
 from builder.views import SiteView
+
+
+_TEMPLATE_STATEMENT = re.compile(r"{%-?\s*(?:extends|include|import|from)\s+(.+?)(?:\s+(?:import|as|ignore|with|without)\b.*?)?\s*-?%}", re.S)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
 
 
 class TemplateProblem(Exception):
@@ -68,16 +73,15 @@ class Renderer:
             sources[name] = ""
             return
         sources[name] = source
-        try:
-            references = list(meta.find_referenced_templates(self.env.parse(source)))
-        except jinja2.TemplateSyntaxError:
-            return
-        if None in references:  # a name computed at render time: depend on every template
-            for other in self.env.list_templates():
-                self._collect(other, sources)
-        for reference in references:
-            if reference is not None:
-                self._collect(reference, sources)
+        # A regular expression, not Jinja's parser: parsing every template cost more than hashing
+        # all of a small site's pages. A name it cannot read makes the page depend on every template.
+        for statement in _TEMPLATE_STATEMENT.finditer(source):
+            literal = _QUOTED.fullmatch(statement.group(1).strip())
+            if literal is None:
+                for other in self.env.list_templates():
+                    self._collect(other, sources)
+                return
+            self._collect(literal.group(1), sources)
 
     def date(self, moment: datetime, pattern: str | None = None) -> str:
         return format_date(moment, pattern or self._date_format)

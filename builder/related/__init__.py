@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.config import RelatedWeights
-from builder.related.analyze import analysis_key
-from builder.related.engine import run
-from builder.related.explain import Explainer
+from builder.related.keys import analysis_key
 from builder.related.types import Explanation, RelatedDoc
+
+if TYPE_CHECKING:
+    from builder.related.explain import Explainer
+
+# The engine (NumPy, SciPy) is imported only when lists are computed: a build whose lists come
+# from the cache starts faster without it.
 
 __all__ = ["Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "changed_lists", "relate"]
 
@@ -71,6 +75,9 @@ def relate(
     weights = weights if weights is not None else RelatedWeights()
     if not docs:
         return Relations({}, None, {})
+    from builder.related.engine import run
+    from builder.related.explain import Explainer
+
     outcome = run(docs, count, weights, language, analyses)
     slugs = [d.slug for d in outcome.docs]
     lists = {slug: tuple(slugs[int(c)] for c in items) for slug, items in zip(slugs, outcome.lists.items)}

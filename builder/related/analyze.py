@@ -15,9 +15,7 @@ from builder.related.stopwords import ENGLISH
 if TYPE_CHECKING:
     from builder.related import RelatedDoc
 
-# Bump when tokenizing or stemming changes, so cached analyses from older builds are ignored.
-ANALYSIS_VERSION = 1
-FIELDS = ("title", "summary", "text")
+from builder.related.keys import ANALYSIS_VERSION, FIELDS, analysis_key  # noqa: F401 (re-exported)
 
 # ISO 639-1 codes -> Snowball algorithm names; only those PyStemmer actually has are used.
 _SNOWBALL = {
@@ -115,17 +113,3 @@ class Analyzer:
             and analysis.get("version") == ANALYSIS_VERSION
             and analysis.get("stemmer") == self.stemmer_name
         )
-
-
-def analysis_key(doc: RelatedDoc) -> str:
-    """A stable hash of the fields the analysis depends on (and of the analysis version)."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"v{ANALYSIS_VERSION}".encode())
-    if doc.key:  # the caller vouches that this key changes whenever title, summary or text do
-        digest.update(b"key:" + doc.key.encode())
-        return digest.hexdigest()
-    for name in FIELDS:
-        value = getattr(doc, name).encode("utf-8", "surrogatepass")
-        digest.update(len(value).to_bytes(8, "little"))
-        digest.update(value)
-    return digest.hexdigest()

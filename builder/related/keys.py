@@ -1,0 +1,27 @@
+"""Cache keys of text analyses: cheap to compute, with no numerical libraries to import."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from builder.related.types import RelatedDoc
+
+# Bump when tokenizing or stemming changes, so cached analyses from older builds are ignored.
+ANALYSIS_VERSION = 1
+FIELDS = ("title", "summary", "text")
+
+
+def analysis_key(doc: RelatedDoc) -> str:
+    """A stable hash of the fields the analysis depends on (and of the analysis version)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"v{ANALYSIS_VERSION}".encode())
+    if doc.key:  # the caller vouches that this key changes whenever title, summary or text do
+        digest.update(b"key:" + doc.key.encode())
+        return digest.hexdigest()
+    for name in FIELDS:
+        value = getattr(doc, name).encode("utf-8", "surrogatepass")
+        digest.update(len(value).to_bytes(8, "little"))
+        digest.update(value)
+    return digest.hexdigest()
