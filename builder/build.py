@@ -7,6 +7,7 @@ renders only pages whose view model, template or site-wide inputs changed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import pickle
 import time
@@ -19,7 +20,7 @@ from typing import Any
 import markdown
 
 from builder import __version__
-from builder.cache import Cache, CacheState, SourceStamp
+from builder.cache import Cache, Manifest, SourceStamp
 from builder.config import SiteConfig, load_config
 from builder.content.assemble import assemble
 from builder.content.data import load_data
@@ -37,7 +38,7 @@ from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, relate
 from builder.render import Renderer, TemplateProblem
 from builder.search import INDEX_FOLDER, build_index
-from builder.sitemaps import Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
+from builder.sitemaps import NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -83,6 +84,7 @@ class BuildReport:
     rendered: int = 0  # pages rendered (the rest were known unchanged from the cache)
     parsed: int = 0  # articles parsed (the rest came from the cache)
     search_seconds: float | None = None  # time spent indexing, None when the index was not rebuilt
+    up_to_date: bool = False  # nothing had changed since the last build, so nothing was done
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
 
 
@@ -300,6 +302,16 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     started = time.perf_counter()
     check_output_folder(options.source, options.output)
     cache = Cache(options.source, enabled=not options.clean)
+    now = options.now or datetime.now(UTC)
+    inputs = input_digest(options)
+    manifest = cache.manifest()
+    if manifest is not None and inputs is not None and _still_valid(manifest, inputs, options, now):
+        cache.close()
+        return BuildReport(manifest.pages, 0, 0, 0, time.perf_counter() - started, manifest.warnings,
+                           manifest.scheduled, up_to_date=True,
+                           timings={"check inputs": time.perf_counter() - started})
+    cache.save_manifest(None)
+    options = dataclasses.replace(options, now=now)
     cache_seconds = time.perf_counter() - started
     try:
         loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
@@ -323,8 +335,9 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
         cache.save(dataclasses.replace(cache.state, pages=keys, output=str(options.output.resolve()),
                                        saved_ns=time.time_ns()))
         loaded.watch.lap("save cache")
-    finally:
+    except BaseException:
         cache.close()
+        raise
     warnings = list(loaded.warnings)
     search_seconds = None
     if options.search and (any(p.endswith(".html") for p in summary.changed)
@@ -338,11 +351,83 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             bundle.parent.rmdir()
         search_seconds = time.perf_counter() - search_started
     scheduled = tuple((when, what, article.title) for when, what, article in loaded.scheduled)
+    if inputs is not None and not any(w.path == INDEX_FOLDER for w in warnings):
+        cache.save_manifest(Manifest(inputs, output_digest(options.output), int(now.timestamp() * 1e9),
+                                     _valid_until(loaded), pages, tuple(warnings), scheduled))
+    cache.close()
     timings = {"load cache": cache_seconds, **loaded.watch.laps}
     if search_seconds is not None:
         timings["search index"] = search_seconds
     return BuildReport(pages, summary.written, summary.unchanged, summary.removed, time.perf_counter() - started,
-                       tuple(warnings), scheduled, summary.changed, rendered, loaded.parsed, search_seconds, timings)
+                       tuple(warnings), scheduled, summary.changed, rendered=rendered, parsed=loaded.parsed,
+                       search_seconds=search_seconds, timings=timings)
+
+
+# --- knowing when there is nothing to do ------------------------------------------------------
+
+def input_digest(options: BuildOptions) -> str | None:
+    """A digest of everything a build reads: the stamp (size, mtime) of every file under content/
+    and of every theme file, portal.toml, the options and the builder's own code. None when a file
+    changed too recently for its stamp to be trusted (the same clock tick as a write)."""
+    from builder.cache import code_version
+    from builder.themes import builtin_themes_dir
+
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(repr((code_version(), options.drafts, options.base_url, str(options.output.resolve()),
+                        options.search)).encode())
+    recent = time.time_ns() - 2_000_000_000
+    for root in (options.source / CONTENT, options.source / "themes", builtin_themes_dir(), options.source / "portal.toml"):
+        for path, stat in _stamps(root):
+            if stat.st_mtime_ns >= recent:
+                return None
+            hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return hasher.hexdigest()
+
+
+def output_digest(output: Path) -> str:
+    """A digest of the output's files as the build left them (the search index aside)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for path, stat in _stamps(output, skip=output / INDEX_FOLDER):
+        hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return hasher.hexdigest()
+
+
+def _stamps(root: Path, skip: Path | None = None) -> list[tuple[str, os.stat_result]]:
+    if root.is_file():
+        return [(str(root), root.stat())]
+    found: list[tuple[str, os.stat_result]] = []
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen or (skip is not None and Path(dirpath) == skip):
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            try:
+                found.append((path, os.stat(path)))
+            except OSError:
+                found.append((path, os.stat_result((0,) * 10)))
+    return found
+
+
+def _still_valid(manifest: Manifest, inputs: str, options: BuildOptions, now: datetime) -> bool:
+    moment = int(now.timestamp() * 1e9)
+    if manifest.inputs != inputs or not manifest.valid_from_ns <= moment < manifest.valid_until_ns:
+        return False
+    if options.search and not (options.output / INDEX_FOLDER / "pagefind-ui.js").is_file():
+        return False
+    return options.output.is_dir() and output_digest(options.output) == manifest.output
+
+
+def _valid_until(loaded: LoadedSite) -> int:
+    """The next moment the output changes with no file changing: a scheduled article appears or
+    expires, or an article leaves the two-day news sitemap."""
+    moments = [when for when, _what, _article in loaded.scheduled[:1]]
+    moments += [a.date + NEWS_WINDOW for a in loaded.site.articles if loaded.now - NEWS_WINDOW <= a.date <= loaded.now]
+    return int(min(moments).timestamp() * 1e9) if moments else 2**62
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ CACHE_DIR = ".cache"
 FORMAT = 1
 _STATE = "state.pickle"
 _BODIES = "bodies.sqlite"
+_MANIFEST = "manifest.pickle"
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,6 +59,21 @@ class CacheState:
     pages: dict[str, str] = field(default_factory=dict)  # output path -> key of what was written
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (input key, lists)
     saved_ns: int = 0
+
+
+@dataclass
+class Manifest:
+    """What the last successful build read and wrote, small enough to check before anything else:
+    when every input and the output are as they were, and the clock has not crossed a moment the
+    site depends on (a scheduled article, the news sitemap's two days), nothing needs doing."""
+
+    inputs: str  # digest of every input file's stamp, the build options and the builder's code
+    output: str  # digest of the output folder's files as the build left them
+    valid_from_ns: int  # the build's clock...
+    valid_until_ns: int  # ...and the next moment its output would change by itself
+    pages: int
+    warnings: tuple[Any, ...]
+    scheduled: tuple[Any, ...]
 
 
 class BodyStore:
@@ -147,14 +163,50 @@ class Cache:
     def __init__(self, source: Path, *, enabled: bool = True) -> None:
         self.folder = source / CACHE_DIR / f"builder-v{FORMAT}"
         self.enabled = enabled
-        self.state = self._load() if enabled else CacheState()
-        if enabled:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            if not (self.folder / _BODIES).is_file():
-                self.state = CacheState()  # parsed entries without their bodies are useless
-            self.bodies = BodyStore(self.folder / _BODIES)
-        else:
-            self.bodies = BodyStore(None)
+        self._state: CacheState | None = None if enabled else CacheState()
+        self._bodies: BodyStore | None = None
+
+    @property
+    def state(self) -> CacheState:
+        """Loaded on first use: a build that finds nothing to do never reads it."""
+        if self._state is None:
+            self._state = self._load() if (self.folder / _BODIES).is_file() else CacheState()
+        return self._state
+
+    @property
+    def bodies(self) -> BodyStore:
+        if self._bodies is None:
+            if self.enabled:
+                self.state  # noqa: B018 (decide about the state before the store file exists)
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._bodies = BodyStore(self.folder / _BODIES)
+            else:
+                self._bodies = BodyStore(None)
+        return self._bodies
+
+    def manifest(self) -> Manifest | None:
+        if not self.enabled:
+            return None
+        try:
+            with open(self.folder / _MANIFEST, "rb") as stream:
+                manifest = pickle.load(stream)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        return manifest if isinstance(manifest, Manifest) else None
+
+    def save_manifest(self, manifest: Manifest | None) -> None:
+        """Write (or, with None, remove) the manifest; removed first whenever a build starts changing things."""
+        if not self.enabled:
+            return
+        path = self.folder / _MANIFEST
+        if manifest is None:
+            path.unlink(missing_ok=True)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".manifest-")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump(manifest, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
 
     def _load(self) -> CacheState:
         try:
@@ -168,7 +220,7 @@ class Cache:
 
     def save(self, state: CacheState) -> None:
         """Write the state atomically; a crash mid-write leaves the previous state."""
-        self.state = state
+        self._state = state
         if not self.enabled:
             return
         self.bodies.flush()
@@ -178,4 +230,5 @@ class Cache:
         os.replace(temp, self.folder / _STATE)
 
     def close(self) -> None:
-        self.bodies.close()
+        if self._bodies is not None:
+            self._bodies.close()

@@ -98,10 +98,13 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     report = build(BuildOptions(source=source, output=output, drafts=args.drafts, now=args.now, clean=args.clean,
                                 jobs=args.jobs, search=args.search))
     reporter.warnings(report.warnings)
-    reporter.info(f"built {report.pages} pages into {output} in {report.seconds:.2f} s: {report.written} files "
-                  f"written, {report.unchanged} unchanged, {report.removed} removed "
-                  f"({report.parsed} articles parsed, {report.rendered} pages rendered"
-                  + (f", search index {report.search_seconds:.2f} s)" if report.search_seconds is not None else ")"))
+    if report.up_to_date:
+        reporter.info(f"{output} is up to date: nothing changed since the last build ({report.seconds:.2f} s)")
+    else:
+        search = f", search index {report.search_seconds:.2f} s" if report.search_seconds is not None else ""
+        reporter.info(f"built {report.pages} pages into {output} in {report.seconds:.2f} s: {report.written} files "
+                      f"written, {report.unchanged} unchanged, {report.removed} removed "
+                      f"({report.parsed} articles parsed, {report.rendered} pages rendered{search})")
     if args.timings:
         reporter.info("  " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.timings.items()))
     if report.scheduled:

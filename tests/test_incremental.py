@@ -1,0 +1,174 @@
+"""Incremental builds must equal clean builds, byte for byte, whatever sequence of edits came first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from builder.build import BuildOptions, build
+from conftest import article, write_files
+
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
+TOPICS = ["peace", "culture", "water"]
+TAGS = ["Mediation", "Music", "Wells", "Youth", "Women"]
+WORDS = ["ceasefire", "choir", "well", "river", "school", "festival", "talks", "harvest", "mural", "pump"]
+
+BASE_FILES = {
+    "portal.toml": 'title = "Incremental"\nbase_url = "https://example.org/"\nper_page = 2\ntheme = "local"\n',
+    "themes/local/theme.toml": 'parent = "peace"\n',
+    "themes/local/templates/404.html": '{% extends "base.html" %}{% block main %}<h1>Lost</h1>{% endblock %}\n',
+    "content/_data/reads.csv": "slug,reads\n",
+}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+class Site:
+    """A small site on disk that edits change; every file gets an mtime older than two seconds and
+    increasing, as real edits spread over time would, so the cache really trusts its stamps."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.clock = 1_700_000_000
+        self.articles: dict[str, dict[str, object]] = {}
+        write_files(root, BASE_FILES)
+        for index in range(3):
+            self.add(index)
+        self.age_all()
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        self.clock += 10
+        os.utime(path, (self.clock, self.clock))
+
+    def age_all(self) -> None:
+        for path in self.root.rglob("*"):
+            if path.is_file() and ".cache" not in path.parts and "out" not in path.parts[len(self.root.parts):][:1]:
+                os.utime(path, (self.clock, self.clock))
+
+    def save(self, name: str) -> None:
+        a = self.articles[name]
+        fields = {"topic": a["topic"], "tags": a["tags"]}
+        if a["draft"]:
+            fields["draft"] = "true"
+        self.write(f"content/{name}.md", article(str(a["title"]), date=str(a["date"]), body=str(a["body"]), **fields))
+
+    def add(self, index: int) -> None:
+        name = f"story-{index}"
+        self.articles[name] = {"title": f"Story {index} about {WORDS[index % len(WORDS)]}",
+                               "date": f"2026-0{1 + index % 9}-{10 + index % 18}", "topic": TOPICS[index % 3],
+                               "tags": [TAGS[index % 5]], "body": f"The {WORDS[index % 10]} story {index}.",
+                               "draft": False}
+        self.save(name)
+
+    def apply(self, operation: tuple[str, int, int]) -> None:
+        kind, a, b = operation
+        names = sorted(self.articles)
+        if kind == "add" or not names:
+            self.add(100 + a * 7 + b)
+            return
+        name = names[a % len(names)]
+        entry = self.articles[name]
+        if kind == "body":
+            entry["body"] = f"{entry['body']} Now with {WORDS[b % 10]} and {WORDS[(a + b) % 10]}."
+        elif kind == "title":
+            entry["title"] = f"Renamed {WORDS[b % 10]} {name}"
+        elif kind == "topic":
+            entry["topic"] = TOPICS[b % 3]
+        elif kind == "tags":
+            entry["tags"] = sorted({TAGS[b % 5], TAGS[(a + b) % 5]})
+        elif kind == "draft":
+            entry["draft"] = not entry["draft"]
+        elif kind == "delete":
+            del self.articles[name]
+            (self.root / f"content/{name}.md").unlink()
+            return
+        elif kind == "rename":
+            new = f"{name}-moved{b}"
+            if new in self.articles:
+                return
+            self.articles[new] = self.articles.pop(name)
+            (self.root / f"content/{name}.md").unlink()
+            self.save(new)
+            return
+        elif kind == "template":
+            self.write("themes/local/templates/404.html",
+                       '{% extends "base.html" %}{% block main %}<h1>Lost ' + str(b) + "</h1>{% endblock %}\n")
+            return
+        elif kind == "config":
+            self.write("portal.toml", BASE_FILES["portal.toml"].replace("per_page = 2", f"per_page = {1 + b % 3}")
+                       .replace('"Incremental"', f'"Incremental {b % 2}"'))
+            return
+        elif kind == "reads":
+            self.write("content/_data/reads.csv", "slug,reads\n" + "".join(
+                f"{n},{(a + b + i) * 10}\n" for i, n in enumerate(sorted(self.articles))))
+            return
+        self.save(name)
+
+
+operations = st.tuples(
+    st.sampled_from(["add", "body", "title", "topic", "tags", "draft", "delete", "rename", "template", "config",
+                     "reads"]),
+    st.integers(0, 9), st.integers(0, 9))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(operations, min_size=1, max_size=7))
+def test_incremental_build_equals_clean_build(tmp_path_factory, steps: list[tuple[str, int, int]]) -> None:
+    root = tmp_path_factory.mktemp("site")
+    site = Site(root)
+    incremental = root / "out"
+    build(BuildOptions(root, incremental, now=NOW, jobs=1))
+    for step in steps:
+        site.apply(step)
+        report = build(BuildOptions(root, incremental, now=NOW, jobs=1))
+        clean = root.parent / f"{root.name}-clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        build(BuildOptions(root, clean, now=NOW, jobs=1, clean=True))
+        assert tree(incremental) == tree(clean), f"after {step}: {report}"
+        shutil.rmtree(clean)
+
+
+def test_nothing_changed_means_nothing_done(tmp_path: Path) -> None:
+    site = Site(tmp_path / "s")
+    out = tmp_path / "s" / "out"
+    first = build(BuildOptions(site.root, out, now=NOW))
+    assert not first.up_to_date and first.written > 0
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build(BuildOptions(site.root, out, now=NOW))
+    assert again.up_to_date and again.pages == first.pages
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
+
+
+def test_an_edit_or_a_damaged_output_is_noticed(tmp_path: Path) -> None:
+    site = Site(tmp_path / "s")
+    out = tmp_path / "s" / "out"
+    build(BuildOptions(site.root, out, now=NOW))
+    site.apply(("body", 0, 1))
+    edited = build(BuildOptions(site.root, out, now=NOW))
+    assert not edited.up_to_date and edited.parsed == 1
+    (out / "404.html").unlink()
+    repaired = build(BuildOptions(site.root, out, now=NOW))
+    assert not repaired.up_to_date and (out / "404.html").is_file()
+    assert repaired.rendered == 1  # only the missing page
+
+
+def test_the_clock_reaching_a_scheduled_article_rebuilds(tmp_path: Path) -> None:
+    site = Site(tmp_path / "s")
+    site.write("content/later.md", article("Later story", date="2026-11-28", publish_at="2026-11-28 06:00", topic="peace"))
+    site.age_all()
+    out = tmp_path / "s" / "out"
+    build(BuildOptions(site.root, out, now=NOW))
+    assert not (out / "peace" / "later-story").exists() and not any(out.glob("*/later-story"))
+    assert build(BuildOptions(site.root, out, now=NOW)).up_to_date
+    later = build(BuildOptions(site.root, out, now=datetime(2026, 11, 28, 7, tzinfo=UTC)))
+    assert not later.up_to_date and any(out.glob("*/later-story/index.html"))
