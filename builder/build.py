@@ -38,7 +38,7 @@ from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, relate
 from builder.render import Renderer, TemplateProblem
 from builder.search import INDEX_FOLDER, build_index
-from builder.sitemaps import NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
+from builder.sitemaps import MAX_URLS, NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -497,7 +497,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
             progress("render", done, len(todo))
     loaded.watch.lap("render")
     write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
-    write_sitemaps(loaded, planner, specs, writer)
+    write_sitemaps(loaded, planner, specs, fingerprints, old_keys, new_keys, writer)
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
     for rel, path in statics.items():
@@ -541,16 +541,29 @@ def write_feeds(loaded: LoadedSite, planner: Planner, feeds: Sequence[Any], fing
                                      body_of=body_of if full else None))
 
 
-def write_sitemaps(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpec], writer: SiteWriter) -> None:
-    """Sitemaps and robots.txt: cheap to make, so made every time (unchanged bytes are not rewritten)."""
+def write_sitemaps(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpec], fingerprints: Fingerprints,
+                   old_keys: dict[str, str], new_keys: dict[str, str], writer: SiteWriter) -> None:
+    """Sitemaps and robots.txt, made again only when the addresses or dates they list changed."""
     config, urls = loaded.config, planner.urls
-    entries = [Entry(urls.absolute(spec.page.url), _lastmod(spec)) for spec in specs if not spec.page.noindex]
     origin_base = urls.absolute(urls.home())
-    for name, data in sitemap_files(entries, origin_base).items():
-        writer.write(name, data)
+    entries = [Entry(urls.absolute(spec.page.url), _lastmod(spec)) for spec in specs if not spec.page.noindex]
     news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in planner.cards.values()]
-    writer.write("news-sitemap.xml", news_sitemap(news, now=loaded.now, name=config.title, language=config.language))
-    writer.write("robots.txt", robots_txt(origin_base))
+    recent = [n for n in news if loaded.now - NEWS_WINDOW <= n.published <= loaded.now]  # what the clock changes
+    key = fingerprints.of("sitemaps", entries, recent, config.title, config.language)
+    names = ["sitemap.xml", "news-sitemap.xml", "robots.txt"]
+    if len(entries) > MAX_URLS:
+        names += [f"sitemap-{n}.xml" for n in range(1, -(-len(entries) // MAX_URLS) + 1)]
+    if all(old_keys.get(name) == key and writer.exists(name) for name in names):
+        for name in names:
+            writer.keep(name)
+            new_keys[name] = key
+        return
+    files = sitemap_files(entries, origin_base)
+    files["news-sitemap.xml"] = news_sitemap(news, now=loaded.now, name=config.title, language=config.language)
+    files["robots.txt"] = robots_txt(origin_base)
+    for name, data in files.items():
+        writer.write(name, data)
+        new_keys[name] = key
 
 
 class _ImageSizes:

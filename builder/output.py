@@ -168,19 +168,21 @@ class SiteWriter:
 
     def _remove_stale(self) -> list[str]:
         removed: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(self.output, topdown=False):
-            folder = Path(dirpath)
+        root = str(self.output)
+        cut = len(root) + 1
+        for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+            prefix = dirpath[cut:] + "/" if len(dirpath) > len(root) else ""
             for name in filenames:
-                rel = (folder / name).relative_to(self.output).as_posix()
+                rel = prefix + name
                 if rel != MARKER and rel not in self.expected and not rel.startswith(self._keep_prefixes):
-                    (folder / name).unlink()
+                    os.unlink(os.path.join(dirpath, name))
                     removed.append(rel)
             for name in dirnames:
-                sub = folder / name
-                if sub.is_symlink():
-                    sub.unlink()
-                elif not any(sub.iterdir()):
-                    sub.rmdir()
+                sub = os.path.join(dirpath, name)
+                if os.path.islink(sub):
+                    os.unlink(sub)
+                elif not os.listdir(sub):
+                    os.rmdir(sub)
         return removed
 
     def abort(self) -> None:
