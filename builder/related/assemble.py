@@ -143,8 +143,13 @@ def _fill(rows: list[_Row], fallback: Pool, score: Scorer, stories: np.ndarray, 
                 return
             pools = [fallback(row.doc, (row.count + len(row.excluded) + len(row.items) + 8) * widen)
                      for row in pending]
-            for row, pool in zip(pending, pools):
-                pool_parts = score(np.full(pool.size, row.doc, dtype=np.int64), pool.astype(np.int64))
+            # one scoring call for every pending row: per-row calls cost more in overhead than in work
+            sizes = [pool.size for pool in pools]
+            all_parts = score(np.repeat(np.array([row.doc for row in pending], dtype=np.int64), sizes),
+                              np.concatenate(pools).astype(np.int64) if pools else np.zeros(0, dtype=np.int64))
+            bounds = np.concatenate(([0], np.cumsum(sizes)))
+            for at, (row, pool) in enumerate(zip(pending, pools)):
+                pool_parts = all_parts[bounds[at]:bounds[at + 1]]
                 total = pool_parts.sum(axis=1)
                 for k in np.lexsort((pool, -total)):
                     if row.full:
