@@ -95,8 +95,13 @@ def _moment(text: str) -> datetime:
 def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     source: Path = args.source
     output: Path = args.output if args.output is not None else source / "site"
-    report = build(BuildOptions(source=source, output=output, drafts=args.drafts, now=args.now, clean=args.clean,
-                                jobs=args.jobs, search=args.search))
+    progress = reporter.progress()
+    try:
+        report = build(BuildOptions(source=source, output=output, drafts=args.drafts, now=args.now,
+                                    clean=args.clean, jobs=args.jobs, search=args.search), progress)
+    finally:
+        if progress is not None:
+            progress.close()
     reporter.warnings(report.warnings)
     if report.up_to_date:
         reporter.info(f"{output} is up to date: nothing changed since the last build ({report.seconds:.2f} s)")

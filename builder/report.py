@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
-from typing import TextIO
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
 
 from builder.errors import Problem
 
@@ -35,8 +36,46 @@ class Reporter:
     def warnings(self, warnings: Iterable[Problem]) -> None:
         self.problems(warnings, heading="warning")
 
+    def progress(self) -> ProgressBar | None:
+        """A progress display for long builds, on an interactive terminal only."""
+        return ProgressBar(self.err) if self.err.isatty() else None
+
     def failure(self, message: str, hint: str = "") -> None:
         print(f"{self._paint('error:', '31;1')} {message}", file=self.err)
         if hint:
             print(f"    hint: {hint}", file=self.err)
         self.err.flush()
+
+
+class ProgressBar:
+    """Shows build steps with rich's progress bars, once a build has run for a second: short builds
+    stay quiet, long ones show they are alive."""
+
+    DELAY = 1.0
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._started = time.perf_counter()
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if self._progress is None:
+            if time.perf_counter() - self._started < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), console=Console(file=self._stream), transient=True)
+            self._progress.start()
+        if step not in self._tasks:
+            self._tasks[step] = self._progress.add_task(step, total=total)
+        self._progress.update(self._tasks[step], completed=done, total=total)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+ProgressCallback = Callable[[str, int, int], None]
