@@ -1,8 +1,8 @@
 """Deterministic generator of news-like articles for benchmarks: `python benchmarks/corpus.py N DIR`.
 
 Each article has front matter (title, date over ten years, topic, 2-4 tags that lean towards
-its topic, 1-2 authors, summary) and a Markdown body of 350-750 words with headings, lists,
-links, emphasis and quotes. The same N always gives the same files.
+its topic, 1-2 authors, summary) and a Markdown body of 600-1,400 words with headings, lists,
+links, emphasis, strong text and quotes. The same N always gives the same files.
 """
 
 from __future__ import annotations
@@ -42,9 +42,18 @@ def sentence(rng: random.Random, words: list[str], length: int) -> str:
     picked = [rng.choice(words) if rng.random() < 0.45 else rng.choice(COMMON) for _ in range(length)]
     if rng.random() < 0.3:
         picked[rng.randrange(length)] = rng.choice(PLACES)
-    if rng.random() < 0.15:
+    if rng.random() < 0.2:
         i = rng.randrange(length)
         picked[i] = f"*{picked[i]}*"
+    if rng.random() < 0.1:
+        i = rng.randrange(length)
+        picked[i] = f"**{picked[i]}**"
+    if rng.random() < 0.12:
+        i = rng.randrange(length)
+        picked[i] = f"[{picked[i]}](https://example.org/{picked[i].strip('*')})"
+    if rng.random() < 0.1:
+        i = rng.randrange(length)
+        picked[i] = f'"{picked[i]}"'
     text = " ".join(picked)
     return text[0].upper() + text[1:] + "."
 
@@ -62,8 +71,8 @@ def article(index: int, rng: random.Random, start: datetime) -> tuple[str, str]:
     date = start + timedelta(minutes=rng.randrange(10 * 365 * 24 * 60))
     tags = sorted({rng.choice(vocab).title() for _ in range(rng.randint(1, 3))} | {rng.choice(other).title()})
     authors = sorted({rng.choice(AUTHORS) for _ in range(rng.randint(1, 2))})
-    body = [paragraph(rng, words)]
-    for _ in range(rng.randint(2, 4)):
+    body = [paragraph(rng, words), paragraph(rng, words)]
+    for _ in range(rng.randint(3, 6)):
         body.append(f"## {sentence(rng, vocab, rng.randint(3, 6))[:-1]}")
         body.append(paragraph(rng, words))
         kind = rng.random()
