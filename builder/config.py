@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import re
 import tomllib
 import types
@@ -106,7 +107,10 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> SiteConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = _line_of_toml_error(str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        if line is None and "(at end of document)" in str(exc):
+            line = text.rstrip("\n").count("\n") + 1
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        message = _TOML_PLAIN_WORDS.get(message, message)
         raise BuildError([Problem(name, line, f"TOML syntax error: {message}",
                                   "check quotes, brackets and '=' on that line (https://toml.io)")]) from None
     problems: list[Problem] = []
@@ -116,8 +120,17 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> SiteConfig:
         problems += _check_values(config, locate, name)
     if problems or config is None:
         raise BuildError(problems)
+    if config.logo.startswith("/"):  # "/media/logo.png" means content/media/logo.png, as for article images
+        config = dataclasses.replace(config, logo=config.logo.lstrip("/"))
     return config
 
+
+# tomllib's wording for the most common slips, said the way a writer would see them.
+_TOML_PLAIN_WORDS = {
+    "Illegal character '\\n'": "a quoted value is not closed before the end of the line",
+    "Cannot overwrite a value": "a key is given twice",
+    "Unclosed array": "a [ list ] is not closed",
+}
 
 KeyPath = tuple[str | int, ...]
 
@@ -207,6 +220,14 @@ def _check_values(config: SiteConfig, locate: _KeyLocator, name: str) -> list[Pr
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         bad(("timezone",), f"unknown timezone '{config.timezone}'", 'use an IANA name such as "UTC" or "Europe/Zurich"')
+    logo = config.logo
+    if logo and "://" not in logo:
+        if "\\" in logo or any(ord(char) < 32 for char in logo):
+            bad(("logo",), f"logo '{logo}' is not a usable file path (it holds '\\' or a control character)",
+                'write it relative to content/ with \'/\' between folders, e.g. logo = "media/logo.png"')
+        elif posixpath.normpath(logo.lstrip("/")).startswith(".."):
+            bad(("logo",), f"logo '{logo}' points outside content/",
+                'put the logo in content/ and write its path from there, e.g. logo = "media/logo.png"')
     seen: dict[str, int] = {}
     for index, topic in enumerate(config.topics):
         if not is_safe_slug(topic.slug):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,11 +18,25 @@ class Problem:
     hint: str = ""
 
     def location(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
+        path = printable(self.path)
+        return f"{path}:{self.line}" if self.line else path
 
     def __str__(self) -> str:
-        text = f"{self.location()}: {self.message}"
-        return f"{text}\n    hint: {self.hint}" if self.hint else text
+        text = f"{self.location()}: {printable(self.message)}"
+        # Hints may span lines (examples); everything else stays on one line.
+        return f"{text}\n    hint: {printable(self.hint, keep_newlines=True)}" if self.hint else text
+
+
+# Control characters from file names or front matter must not reach the terminal as they are:
+# a newline would split a problem in two, an escape sequence could rewrite the screen.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """TEXT with control characters written as escapes (\\n, \\x1b)."""
+    pattern = _CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL
+    return pattern.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class BuildError(Exception):

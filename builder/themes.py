@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import builder
+from builder.config import CONFIG_NAME
 from builder.errors import BuildError, Problem, did_you_mean
 
 DEFAULT_THEME = "peace"
@@ -52,14 +54,17 @@ def load_theme(source: Path, name: str) -> Theme:
     while current is not None:
         if current in seen:
             cycle = " -> ".join([*seen, current])
-            raise BuildError([Problem(f"themes/{seen[-1]}/{THEME_FILE}", None, f"theme parents form a cycle: {cycle}",
+            where = f"themes/{seen[-1]}/{THEME_FILE}"
+            raise BuildError([Problem(where, _line_of_key(source / where, "parent"),
+                                      f"theme parents form a cycle: {cycle}",
                                       "make the last theme's parent a theme without that parent (e.g. 'peace')")])
         seen.append(current)
         folder = _find(source, current)
         if folder is None:
-            where = f"themes/{seen[-2]}/{THEME_FILE}" if len(seen) > 1 else "portal.toml"
-            raise BuildError([Problem(where, None, f"unknown theme '{current}'",
-                                      did_you_mean(current, _available(source)) + "; a theme is a folder themes/<name>/")])
+            where = f"themes/{seen[-2]}/{THEME_FILE}" if len(seen) > 1 else CONFIG_NAME
+            line = _line_of_key(source / where, "parent" if len(seen) > 1 else "theme")
+            hint = f"{did_you_mean(current, _available(source))} (a theme is a folder themes/<name>/)"
+            raise BuildError([Problem(where, line, f"unknown theme '{current}'", hint)])
         if not any(os.path.samefile(folder, f) for f in chain):
             chain.append(folder)
         current = _parent_of(source, folder)
@@ -87,15 +92,38 @@ def _parent_of(source: Path, folder: Path) -> str | None:
     try:
         meta = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BuildError([Problem(where, None, f"cannot be read: {exc}", "check the TOML syntax")]) from None
-    problems = [Problem(where, None, f"unknown key '{key}'", did_you_mean(key, _THEME_KEYS))
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise BuildError([Problem(where, _line_of_error(str(exc)), f"cannot be read: {reason}",
+                                  "check the TOML syntax")]) from None
+    problems = [Problem(where, _line_of_key(path, key), f"unknown key '{key}'", did_you_mean(key, _THEME_KEYS))
                 for key in meta if key not in _THEME_KEYS]
     parent = meta.get("parent")
     if parent is not None and not isinstance(parent, str):
-        problems.append(Problem(where, None, "'parent' must be a theme name in quotes", 'parent = "peace"'))
+        problems.append(Problem(where, _line_of_key(path, "parent"), "'parent' must be a theme name in quotes",
+                                'parent = "peace"'))
     if problems:
         raise BuildError(problems)
     return parent
+
+
+def _line_of_key(path: Path, key: str) -> int | None:
+    """The line of a top-level `key = ...` in a small TOML file, for messages; None if not found."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    for number, line in enumerate(lines, start=1):
+        if line.lstrip().startswith("["):
+            return None  # past the top-level keys
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _line_of_error(message: str) -> int | None:
+    match = re.search(r"at line (\d+)", message)
+    return int(match.group(1)) if match else None
 
 
 def _available(source: Path) -> list[str]:

@@ -69,8 +69,8 @@ def check_bodies(inputs: Inputs) -> BodyReport:
             seen.add(_as_in_page(link.url, inputs.loaded.source_urls))
 
             def problem(message: str, hint: str, *, _link: str = link.url, _image: bool = is_image,
-                        _article: Article = article) -> None:
-                line, shown = lines.find(_link, is_image=_image)
+                        _article: Article = article, _lines: SourceLinks = lines) -> None:
+                line, shown = _lines.find(_link, is_image=_image)
                 report.problems.append(Problem(_article.source, line, message.replace("{shown}", shown), hint))
 
             if is_image and not (link.alt or "").strip():

@@ -34,7 +34,9 @@ def assemble(articles: Sequence[Article], config: SiteConfig, *, now: datetime, 
              assets: Iterable[str] = ()) -> Assembled:
     problems: list[Problem] = []
     asset_set = frozenset(assets)
-    problems += _check_unique_slugs(articles)
+    duplicates = _check_unique_slugs(articles)
+    problems += duplicates
+    clashing = {p.path for p in duplicates}  # kept out of the site: one address cannot hold two pages
     all_slugs = {a.slug for a in articles}
     topic_slug_of, topics = _resolve_topics(articles, config, problems)
     for article in articles:
@@ -43,8 +45,10 @@ def assemble(articles: Sequence[Article], config: SiteConfig, *, now: datetime, 
         if image and "://" not in image.src and f"{CONTENT}/{image.src}" not in asset_set:
             problems.append(Problem(article.source, article.line_of.get("image"),
                                     f"image file '{image.src}' does not exist",
-                                    "check the file name and its folder (paths are relative to the article)"))
-    live = sorted((a for a in articles if is_live(a, now, include_drafts) and a.source in topic_slug_of),
+                                    f"looked for {CONTENT}/{image.src}; check the file name and its folder "
+                                    "(paths are relative to the article)"))
+    live = sorted((a for a in articles
+                   if is_live(a, now, include_drafts) and a.source in topic_slug_of and a.source not in clashing),
                   key=lambda a: (-a.date.timestamp(), a.slug))
     tags, by_tag = _terms(live, lambda a: a.tags, "tag", problems)
     authors, by_author = _terms(live, lambda a: a.authors, "author", problems)
@@ -112,7 +116,7 @@ def _resolve_topics(articles: Sequence[Article], config: SiteConfig,
                 where = "topic" if "topic" in article.line_of else "folder"
                 problems.append(Problem(article.source, article.line_of.get("topic"),
                                         f"unknown topic '{article.topic}' (from the {where})",
-                                        did_you_mean(article.topic, choices) + "; topics are declared in portal.toml"))
+                                        f"{did_you_mean(article.topic, choices)} (topics are declared in portal.toml)"))
                 continue
             topic_of[article.source] = slug
         return topic_of, [Topic(t.slug, t.title, t.description) for t in config.topics]

@@ -69,7 +69,8 @@ def _parse(rel: str, suffix: str, text: str, problems: list[Problem]) -> Any:
             return tomllib.loads(text)
         return list(csv.DictReader(io.StringIO(text)))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # An unclosed bracket or quote is noticed lines later; the line where it opened is the one to fix.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         problems.append(Problem(rel, mark.line + 1 if mark else None,
                                 f"is not valid YAML: {getattr(exc, 'problem', None) or exc}",
                                 "check indentation and quotes on that line"))

@@ -199,7 +199,11 @@ class _FieldReader:
         if re.match(r"^https?://", src):
             return ImageRef(src, alt, caption)
         resolved = posixpath.normpath(src.lstrip("/") if src.startswith("/") else posixpath.join(self.folder, src))
-        if resolved.startswith("..") or "\\" in resolved or "\0" in resolved:
+        if "\\" in resolved or any(ord(char) < 32 for char in resolved):
+            self.error("image", f"image '{src}' is not a usable file path (it holds '\\' or a control character)",
+                       "write the path with '/' between folders, e.g. photos/harbour.jpg")
+            return None
+        if resolved.startswith(".."):
             self.error("image", f"image '{src}' points outside content/", "keep images inside the content folder")
             return None
         return ImageRef(resolved, alt, caption)

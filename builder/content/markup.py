@@ -113,40 +113,11 @@ class _HeadingLeveller(Treeprocessor):
 _HEADING_TAGS = frozenset(f"h{n}" for n in range(1, 7))
 
 
-class _SetAsideBlankTails(Treeprocessor):
-    """Python-Markdown's 'smarty' pass finds the position of every element that has a tail with
-    list.index, which is quadratic in the number of siblings once 'prettify' has given every block a
-    newline tail (a 1 MB article of short paragraphs took 11 s instead of 1). Blank tails hold no
-    quotes or dashes, so they are set aside for that pass and put back right after it."""
-
-    kept: list[tuple[etree.Element, str]]
-
-    def run(self, root: etree.Element) -> None:
-        self.kept = [(element, element.tail) for element in root.iter() if element.tail and not element.tail.strip()]
-        for element, _tail in self.kept:
-            element.tail = None
-
-
-class _RestoreBlankTails(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, aside: _SetAsideBlankTails) -> None:
-        super().__init__(md)
-        self.aside = aside
-
-    def run(self, root: etree.Element) -> None:
-        for element, tail in self.aside.kept:
-            element.tail = tail
-        self.aside.kept = []
-
-
 class _LinkExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
         # After 'inline' (priority 20) so links exist; before 'toc' (5) so anchors see final levels.
         md.treeprocessors.register(_LinkRewriter(md), "builder_links", 15)
         md.treeprocessors.register(_HeadingLeveller(md), "builder_heading_levels", 14)
-        if "smarty" in md.treeprocessors:  # registered at 6, after 'prettify' (10) and 'abbr' (7)
-            aside = _SetAsideBlankTails(md)
-            md.treeprocessors.register(aside, "builder_set_aside_tails", 6.5)
-            md.treeprocessors.register(_RestoreBlankTails(md, aside), "builder_restore_tails", 5.5)
 
 
 class MarkdownRenderer:
@@ -166,6 +137,7 @@ class MarkdownRenderer:
         """`folder` is the article's content-relative folder, for resolving relative links."""
         self._md.reset()
         self._links.folder = folder
+        self._links.found = []  # an empty body skips the tree processors: no links, not the last body's
         body_html = smarten(self._md.convert(body))
         if self._sanitize:
             body_html = sanitize_html(body_html)

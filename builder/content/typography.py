@@ -8,9 +8,12 @@ of a few regular expressions over the finished HTML gives the same typography at
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # Tags are skipped; so is everything inside elements where punctuation must stay as typed.
-_PROTECTED = re.compile(r"<(pre|code|kbd|samp|script|style|tt|math)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.S | re.I)
+_PROTECTED_OPEN = re.compile(r"<(pre|code|kbd|samp|script|style|tt|math)\b", re.I)
+_CLOSE = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("pre", "code", "kbd", "samp", "script", "style",
+                                                                "tt", "math")}
 _DASHES = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"))
 _OPENING_CONTEXT = " \t\n\r([{\u2014\u2013-/\u00a0"
 _DECADE = re.compile(r"'(?=\d\ds\b)")
@@ -21,18 +24,65 @@ def smarten(html: str) -> str:
     out: list[str] = []
     previous = " "  # the last character of text seen, across tag boundaries
     position = 0
-    for match in _PROTECTED.finditer(html):
-        if match.start() > position:
-            text = _smarten_text(html[position:match.start()], previous)
+    for start, end, code_like in _untouchable(html):
+        if start > position:
+            text = _smarten_text(html[position:start], previous)
             out.append(text)
             previous = text[-1]
-        out.append(match.group(0))
-        if match.group(1):  # a code-like element counts as a word before what follows
+        out.append(html[start:end])
+        if code_like:  # a code-like element counts as a word before what follows
             previous = "x"
-        position = match.end()
+        position = end
     if position < len(html):
         out.append(_smarten_text(html[position:], previous))
     return "".join(out)
+
+
+def _untouchable(html: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is a code-like element) of each tag, comment and code-like element, in order.
+
+    A scan rather than one regular expression: with `.*?` up to a closing tag, every unclosed
+    <code> or <!-- searched to the end of the text again, quadratic in a big article. Here a failed
+    search is remembered, since no later opening can find what an earlier one did not.
+    """
+    unclosed_from: dict[str, int] = {}  # closing mark -> position after which it never occurs
+    position = 0
+    while (start := html.find("<", position)) >= 0:
+        opening = _PROTECTED_OPEN.match(html, start)
+        if opening:
+            name = opening.group(1).lower()
+            close = _find(_CLOSE[name], html, opening.end(), name, unclosed_from)
+            if close is not None:
+                yield start, close, True
+                position = close
+                continue
+        if html.startswith("<!--", start):
+            close = _find(None, html, start + 4, "-->", unclosed_from)
+            if close is not None:
+                yield start, close, False
+                position = close
+                continue
+        end = html.find(">", start)
+        if end < 0:
+            return  # no tag can end anywhere after this
+        yield start, end + 1, False
+        position = end + 1
+
+
+def _find(pattern: re.Pattern[str] | None, html: str, start: int, mark: str,
+          unclosed_from: dict[str, int]) -> int | None:
+    """End of the first closing MARK (or PATTERN) at or after START, or None."""
+    if unclosed_from.get(mark, len(html) + 1) <= start:
+        return None
+    if pattern is None:
+        found = html.find(mark, start)
+        end = found + len(mark) if found >= 0 else None
+    else:
+        match = pattern.search(html, start)
+        end = match.end() if match else None
+    if end is None:
+        unclosed_from[mark] = start
+    return end
 
 
 def _smarten_text(text: str, previous: str) -> str:
