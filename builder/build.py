@@ -453,7 +453,8 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     specs = list(planner.plan(loaded.relations.lists))
     feeds = list(planner.feeds())
     loaded.watch.lap("plan")
-    static_files = loaded.theme.static_files() if loaded.theme else {}
+    static_files, static_warnings = loaded.theme.static_files() if loaded.theme else ({}, [])
+    loaded.warnings.extend(static_warnings)
     outputs: dict[str, str] = {spec.path: f"the page {spec.page.url}" for spec in specs}
     for name in ("sitemap.xml", "news-sitemap.xml", "robots.txt", *(f.path for f in feeds)):
         outputs[name] = f"the generated {name}"
@@ -580,7 +581,7 @@ class _ImageSizes:
             file = self._source / CONTENT / content_path
             try:
                 stat = file.stat()
-            except OSError:
+            except (OSError, ValueError):  # ValueError: a NUL in the path
                 return None
             old = self._old.get(content_path)
             if old is not None and old[0] == stat.st_size and old[1] == stat.st_mtime_ns:

@@ -170,7 +170,7 @@ class Planner:
         )
         # The lead story: the newest article an editor marked `featured: true` among the recent
         # ones, else simply the newest.
-        featured = [c for a, c in zip(self.site.articles[:LEAD_WINDOW], cards) if a.extra.get("featured") is True]
+        featured = [c for a, c in zip(self.site.articles[:LEAD_WINDOW], cards) if a.featured]
         lead = featured[0] if featured else (cards[0] if cards else None)
         top = tuple(c for c in cards[:1 + HOME_TOP] if c is not lead)[:HOME_TOP]
         page = self._page("home", self.urls.home(), self.config.title,

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from builder.errors import Problem
+from builder.errors import Problem, printable
 
 
 class Reporter:
@@ -41,9 +41,9 @@ class Reporter:
         return ProgressBar(self.err) if self.err.isatty() else None
 
     def failure(self, message: str, hint: str = "") -> None:
-        print(f"{self._paint('error:', '31;1')} {message}", file=self.err)
+        print(f"{self._paint('error:', '31;1')} {printable(message)}", file=self.err)
         if hint:
-            print(f"    hint: {hint}", file=self.err)
+            print(f"    hint: {printable(hint)}", file=self.err)
         self.err.flush()
 
 

@@ -26,18 +26,35 @@ class Theme:
     def template_dirs(self) -> list[str]:
         return [str(folder / "templates") for folder in self.chain if (folder / "templates").is_dir()]
 
-    def static_files(self) -> dict[str, Path]:
-        """Output-relative path under static/ -> the file that wins (child over parent)."""
+    def static_files(self) -> tuple[dict[str, Path], list[Problem]]:
+        """Output-relative path under static/ -> the file that wins (child over parent), and warnings
+        for links that lead out of their theme (not followed: a theme must not publish other files)."""
         files: dict[str, Path] = {}
+        warnings: list[Problem] = []
         for folder in reversed(self.chain):
             static = folder / "static"
-            for dirpath, dirnames, filenames in os.walk(static):
+            real_theme = os.path.realpath(folder)
+            for dirpath, dirnames, filenames in os.walk(static, followlinks=True):
+                if os.path.commonpath([os.path.realpath(dirpath), real_theme]) != real_theme:
+                    warnings.append(Problem(_shown(folder, Path(dirpath)), None, "is a link to a place outside the "
+                                            "theme; not followed", "copy the files into the theme instead"))
+                    dirnames[:] = []
+                    continue
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in filenames:
-                    if not name.startswith("."):
-                        path = Path(dirpath) / name
-                        files[path.relative_to(static).as_posix()] = path
-        return dict(sorted(files.items()))
+                    path = Path(dirpath) / name
+                    if name.startswith("."):
+                        continue
+                    if os.path.commonpath([os.path.realpath(path), real_theme]) != real_theme:
+                        warnings.append(Problem(_shown(folder, path), None, "is a link to a place outside the "
+                                                "theme; not followed", "copy the file into the theme instead"))
+                        continue
+                    files[path.relative_to(static).as_posix()] = path
+        return dict(sorted(files.items())), warnings
+
+
+def _shown(theme: Path, path: Path) -> str:
+    return f"themes/{theme.name}/{path.relative_to(theme).as_posix()}"
 
 
 def builtin_themes_dir() -> Path:

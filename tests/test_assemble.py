@@ -62,7 +62,7 @@ def test_declared_topics_match_slug_or_title_and_suggest() -> None:
     assert result.site.by_topic["peace"] == ()
     [problem] = result.problems
     assert problem.path == "content/c.md" and problem.line == 4
-    assert problem.message == "unknown topic 'Human Rigths' (from the topic)"
+    assert problem.message == "unknown topic 'Human Rigths' (from its topic: line)"
     assert "did you mean 'Human Rights'?" in problem.hint
 
 

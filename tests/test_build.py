@@ -99,3 +99,17 @@ def test_python_dash_m_works(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert "built" in done.stdout
+
+
+def test_featured_article_leads_the_front_page(tmp_path: Path, run) -> None:
+    source = write_files(tmp_path / "s", {
+        "content/peace/new.md": article("Newest story", date="2026-11-20"),
+        "content/peace/lead.md": article("Chosen lead", date="2026-11-01", featured="true"),
+        "content/peace/old.md": article("Old featured", date="2020-01-01", featured="true"),
+    })
+    assert run("build", "--source", source, "--now", NOW, "--no-search").code == 0
+    lead = (source / "site" / "index.html").read_text().split('class="card lead')[1].split("</article>")[0]
+    assert "Chosen lead" in lead
+    bad = write_files(tmp_path / "s", {"content/peace/lead.md": article("Chosen lead", featured="yes please")})
+    result = run("build", "--source", bad, "--now", NOW, "--no-search")
+    assert result.code == 1 and "'featured' must be true or false, not 'yes please'" in result.err

@@ -199,3 +199,16 @@ def test_navigation_works_without_javascript_on_a_small_screen(sample_site: Path
     assert page.url == base + "/culture/"
     assert page.get_by_role("heading", level=1).inner_text() == "Culture"
     context.close()
+
+
+def test_theme_static_links_out_of_the_theme_are_not_followed(tmp_path: Path, run) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private notes")
+    source = write_files(tmp_path / "s", {"portal.toml": 'theme = "mine"\n', "themes/mine/theme.toml": 'parent = "peace"\n',
+                                          "content/peace/a.md": article("A")})
+    (source / "themes/mine/static").mkdir(parents=True)
+    (source / "themes/mine/static/notes.txt").symlink_to(secret)
+    result = run("build", "--source", source, "--now", NOW, "--no-search")
+    assert result.code == 0
+    assert "themes/mine/static/notes.txt: is a link to a place outside the theme; not followed" in result.err
+    assert not (source / "site" / "static" / "notes.txt").exists()

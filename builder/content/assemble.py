@@ -113,9 +113,10 @@ def _resolve_topics(articles: Sequence[Article], config: SiteConfig,
             slug = lookup.get(article.topic) or lookup.get(article.topic.casefold()) or lookup.get(slugify(article.topic))
             if slug is None:
                 choices = [t.title for t in config.topics] if "topic" in article.line_of else [t.slug for t in config.topics]
-                where = "topic" if "topic" in article.line_of else "folder"
+                where = ("its topic: line" if "topic" in article.line_of
+                         else f"its folder content/{article.topic}/")
                 problems.append(Problem(article.source, article.line_of.get("topic"),
-                                        f"unknown topic '{article.topic}' (from the {where})",
+                                        f"unknown topic '{article.topic}' (from {where})",
                                         f"{did_you_mean(article.topic, choices)} (topics are declared in portal.toml)"))
                 continue
             topic_of[article.source] = slug

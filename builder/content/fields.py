@@ -18,7 +18,7 @@ from builder.slugs import is_safe_slug, slugify
 
 KNOWN_KEYS = frozenset({
     "title", "date", "updated", "publish_at", "expire_at", "topic", "tags", "author", "authors",
-    "summary", "slug", "image", "image_alt", "image_caption", "draft", "related", "related_exclude",
+    "summary", "slug", "image", "image_alt", "image_caption", "draft", "featured", "related", "related_exclude",
 })
 SUMMARY_LIMIT = 300
 _DATE_HINT = "write it as YYYY-MM-DD or YYYY-MM-DD HH:MM (optionally with a timezone such as +02:00)"
@@ -71,6 +71,7 @@ class _FieldReader:
         slug = self.slug(title)
         image = self.image()
         draft = self.flag("draft")
+        featured = self.flag("featured")
         pins = self.slugs("related")
         excludes = self.slugs("related_exclude")
         summary_given = self.text("summary")
@@ -89,7 +90,7 @@ class _FieldReader:
             summary=summary_given or _shorten(rendered.first_paragraph),
             word_count=len(rendered.text.split()), headings=rendered.headings,
             updated=updated, publish_at=publish_at, expire_at=expire_at, tags=tags, authors=authors,
-            image=image, draft=draft, related_pins=pins, related_exclude=excludes, links=rendered.links,
+            image=image, draft=draft, featured=featured, related_pins=pins, related_exclude=excludes, links=rendered.links,
             extra={k: v for k, v in data.items() if k not in KNOWN_KEYS}, line_of=dict(self.front.line_of),
         ), rendered
 

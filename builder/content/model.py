@@ -44,6 +44,7 @@ class Article:
     authors: tuple[str, ...] = ()
     image: ImageRef | None = None
     draft: bool = False
+    featured: bool = False  # leads the front page while it is among the newest (builder.pages)
     related_pins: tuple[str, ...] = ()
     related_exclude: tuple[str, ...] = ()
     links: tuple[str, ...] = ()  # internal references in the body, content-relative
