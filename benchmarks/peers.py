@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -182,10 +183,21 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
             "floor": floor}
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def report(results: list[dict[str, object]], cores: int) -> None:
-    print(f"\nMachine: {platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}, "
-          f"{subprocess.run(['hugo', 'version'], capture_output=True, text=True).stdout.split()[1]}, "
-          f"pelican {subprocess.run(['pelican', '--version'], capture_output=True, text=True).stdout.strip()}\n")
+    hugo = re.search(r"hugo v([\d.]+)", subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout)
+    pelican = subprocess.run(["pelican", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"\nMachine: {_cpu_model()}, {cores} cores, Python {platform.python_version()}, "
+          f"Hugo {hugo.group(1) if hugo else '?'}, Pelican {pelican}\n")
     print("| articles | builder cold | Hugo | Pelican | builder ÷ Hugo | builder ÷ Pelican | peak MB builder / Hugo / Pelican "
           "| Markdown floor (CPU ÷ cores) | builder ÷ floor | no change | one edit |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
