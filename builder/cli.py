@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from builder import __version__
-from builder.build import BuildOptions, build, load_site
+from builder.build import BuildOptions, LoadedSite, build, load_site
 from builder.check import add_check_command
 from builder.content.fields import parse_when
 from builder.errors import BuildError
@@ -118,10 +118,16 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     return EXIT_OK
 
 
-def _run_schedule(args: argparse.Namespace, reporter: Reporter) -> int:
+def _load_checked(args: argparse.Namespace) -> LoadedSite:
+    """The site model for the commands that read it without building; any problem stops them."""
     loaded = load_site(args.source, drafts=args.drafts, now=args.now)
     if loaded.problems:
         raise BuildError(loaded.problems)
+    return loaded
+
+
+def _run_schedule(args: argparse.Namespace, reporter: Reporter) -> int:
+    loaded = _load_checked(args)
     events = [{"when": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "action": what, "slug": a.slug,
                "title": a.title, "source": a.source} for when, what, a in loaded.scheduled]
     if args.json:
@@ -136,9 +142,7 @@ def _run_schedule(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def _run_related(args: argparse.Namespace, reporter: Reporter) -> int:
-    loaded = load_site(args.source, drafts=args.drafts, now=args.now)
-    if loaded.problems:
-        raise BuildError(loaded.problems)
+    loaded = _load_checked(args)
     lists = loaded.relations.lists
     if args.slug is not None and args.slug not in lists:
         reporter.failure(f"no published article has the slug '{args.slug}'",

@@ -35,7 +35,9 @@ def test_basic_site_matches_golden(tmp_path: Path, run) -> None:
     actual = _tree(out)
     if os.environ.get("UPDATE_GOLDEN"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(out, GOLDEN)
+        for rel, data in actual.items():  # the default theme's CSS is stored empty, not copied
+            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / rel).write_bytes(data)
     expected = _tree(GOLDEN)
     assert sorted(actual) == sorted(expected), "the set of output files changed"
     diffs = []
