@@ -30,10 +30,14 @@ TOPICS = {
     "economy": ("Fair Economy", "cooperative wages workers trade prices loans market factory union coffee "
                 "microcredit exports budget incomes jobs growers"),
 }
-COMMON = ("the a of and to in that for on with as by at from said people local new year after more "
-          "their have been which would community support officials since group two last week both "
-          "many first families region government village city plan report years month").split()
-PLACES = "Tesk Orra Belmora Vareno Lisnik Dovrenka Aldessa Kestrel Halvan Sellin Rusk Marenia".split()
+COMMON = [
+    "the", "a", "of", "and", "to", "in", "that", "for", "on", "with", "as", "by", "at", "from", "said", "people",
+    "local", "new", "year", "after", "more", "their", "have", "been", "which", "would", "community", "support",
+    "officials", "since", "group", "two", "last", "week", "both", "many", "first", "families", "region",
+    "government", "village", "city", "plan", "report", "years", "month",
+]
+PLACES = ["Tesk", "Orra", "Belmora", "Vareno", "Lisnik", "Dovrenka", "Aldessa", "Kestrel", "Halvan", "Sellin", "Rusk",
+          "Marenia"]
 AUTHORS = [f"{first} {last}" for first in ("Ana", "Bo", "Cleo", "Dario", "Esra", "Femi", "Greta", "Hana")
            for last in ("Ruiz", "Chen", "Park", "Osei", "Lund", "Novak")]
 

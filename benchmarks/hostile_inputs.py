@@ -111,14 +111,14 @@ def build(source: Path, extra: list[str]) -> Measured:
     command = [sys.executable, "-m", "builder", "build", "--source", str(source), "--clean", *extra]
     started = time.perf_counter()
     if os.access(GNU_TIME, os.X_OK):
-        done = subprocess.run([GNU_TIME, "-f", "peak-kb %M", *command], capture_output=True, text=True, cwd=REPO)
+        done = subprocess.run([GNU_TIME, "-f", "peak-kb %M", *command], capture_output=True, text=True, cwd=REPO, check=False)
         peak = re.search(r"peak-kb (\d+)", done.stderr)
         peak_kb = int(peak.group(1)) if peak else 0
     else:  # a wrapper process whose children are only this build
         wrapper = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
                    "print('peak-kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
                    "sys.exit(code)")
-        done = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, cwd=REPO)
+        done = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, cwd=REPO, check=False)
         peak = re.search(r"peak-kb (\d+)", done.stderr)
         peak_kb = int(peak.group(1)) if peak else 0
     seconds = time.perf_counter() - started

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from corpus import generate  # noqa: E402
+from corpus import generate
 
 HUGO_CONFIG = """baseURL = "https://bench.example.org/"
 title = "Benchmark Portal"
@@ -194,8 +194,8 @@ def _cpu_model() -> str:
 
 
 def report(results: list[dict[str, object]], cores: int) -> None:
-    hugo = re.search(r"hugo v([\d.]+)", subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout)
-    pelican = subprocess.run(["pelican", "--version"], capture_output=True, text=True).stdout.strip()
+    hugo = re.search(r"hugo v([\d.]+)", subprocess.run(["hugo", "version"], capture_output=True, text=True, check=False).stdout)
+    pelican = subprocess.run(["pelican", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     print(f"\nMachine: {_cpu_model()}, {cores} cores, Python {platform.python_version()}, "
           f"Hugo {hugo.group(1) if hugo else '?'}, Pelican {pelican}\n")
     print("| articles | builder cold | Hugo | Pelican | builder ÷ Hugo | builder ÷ Pelican | peak MB builder / Hugo / Pelican "

@@ -490,9 +490,9 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
                 writer.record(specs[index].path, staged)
             else:
                 new_keys.pop(specs[index].path, None)
-                key = (problem.path, problem.line, problem.message.split(" while rendering ")[0])
-                if key not in seen:
-                    seen.add(key)
+                same = (problem.path, problem.line, problem.message.split(" while rendering ")[0])
+                if same not in seen:  # one template mistake breaks many pages: report it once
+                    seen.add(same)
                     problems.append(problem)
         if progress:
             progress("render", done, len(todo))

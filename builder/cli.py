@@ -172,8 +172,8 @@ def _run_related(args: argparse.Namespace, reporter: Reporter) -> int:
                 why.append(f"{item.days_apart} days apart")
                 reporter.info("       " + "; ".join(why))
         else:
-            for item in lists[slug]:
-                reporter.info(f"  - {item}")
+            for related_slug in lists[slug]:
+                reporter.info(f"  - {related_slug}")
     return EXIT_OK
 
 

@@ -115,7 +115,7 @@ def parse_config(text: str, name: str = CONFIG_NAME) -> SiteConfig:
                                   "check quotes, brackets and '=' on that line (https://toml.io)")]) from None
     problems: list[Problem] = []
     locate = _KeyLocator(text)
-    config = _build(SiteConfig, raw, (), problems, locate, name)
+    config: SiteConfig | None = _build(SiteConfig, raw, (), problems, locate, name)
     if config is not None:
         problems += _check_values(config, locate, name)
     if problems or config is None:

@@ -43,7 +43,7 @@ def atom(spec: FeedSpec, *, language: str, origin: str, site_title: str,
     for card in spec.cards:
         feed.append(_entry(card, origin, body_of))
     ET.indent(feed)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8", xml_declaration=False) + b"\n"
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=False)) + b"\n"
 
 
 def _entry(card: Card, origin: str, body_of: Callable[[str], str] | None) -> ET.Element:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -19,8 +20,22 @@ from builder.slugs import slugify
 from builder.structured import home_graph, news_article, organization
 from builder.urls import Urls
 from builder.views import (
-    ArticleView, BodyRef, Card, HeadingView, ImageView, MonthView, Page, PageLink, Pagination, Section, SiteView,
-    TermEntry, TermRef, TopicEntry, TopicRef, YearView,
+    ArticleView,
+    BodyRef,
+    Card,
+    HeadingView,
+    ImageView,
+    MonthView,
+    Page,
+    PageLink,
+    Pagination,
+    Section,
+    SiteView,
+    TermEntry,
+    TermRef,
+    TopicEntry,
+    TopicRef,
+    YearView,
 )
 
 MOST_READ = 5
@@ -75,9 +90,9 @@ class Planner:
     def image(self, src: str, alt: str, caption: str = "") -> ImageView:
         if "://" in src:
             return ImageView(src, alt, caption, absolute=src)
-        size = self._image_sizes(src)
+        width, height = self._image_sizes(src) or (None, None)
         url = self.urls.asset(src)
-        return ImageView(url, alt, caption, *(size or (None, None)), absolute=self.urls.absolute(url))
+        return ImageView(url, alt, caption, width, height, absolute=self.urls.absolute(url))
 
     def _card(self, article: Article) -> Card:
         tz = self.config.tzinfo
@@ -132,14 +147,14 @@ class Planner:
         for topic in self.topics.values():
             yield from self.listing("topic", self.site.by_topic.get(topic.slug, ()), topic.title,
                                     topic.description or f"The latest articles on {topic.title}.",
-                                    lambda n, s=topic.slug: self.urls.topic(s, n), topic=topic, feed_url=topic.feed_url)
+                                    functools.partial(self.urls.topic, topic.slug), topic=topic, feed_url=topic.feed_url)
         for slug, term in self.tags.items():
             feed = self.urls.feed(f"tags/{slug}/") if self.config.feeds.tags else None
             yield from self.listing("tag", self.site.by_tag[slug], term.name, f"Articles tagged “{term.name}”.",
-                                    lambda n, s=slug: self.urls.tag(s, n), term=term, feed_url=feed)
+                                    functools.partial(self.urls.tag, slug), term=term, feed_url=feed)
         for slug, term in self.authors.items():
             yield from self.listing("author", self.site.by_author[slug], term.name, f"Articles by {term.name}.",
-                                    lambda n, s=slug: self.urls.author(s, n), term=term)
+                                    functools.partial(self.urls.author, slug), term=term)
         topics = tuple(TopicEntry(**vars(t), count=len(self.site.by_topic.get(t.slug, ()))) for t in self.topics.values())
         yield self.index("topics", "Topics", self.urls.topics_index(), topics=topics)
         yield self.index("tags", "Tags", self.urls.tags_index(), terms=self._entries(self.tags, self.site.by_tag))

@@ -18,8 +18,8 @@ from builder.fingerprint import digest
 from builder.pages import PageSpec
 from builder.views import SiteView
 
-
-_TEMPLATE_STATEMENT = re.compile(r"{%-?\s*(?:extends|include|import|from)\s+(.+?)(?:\s+(?:import|as|ignore|with|without)\b.*?)?\s*-?%}", re.S)
+_TEMPLATE_STATEMENT = re.compile(
+    r"{%-?\s*(?:extends|include|import|from)\s+(.+?)(?:\s+(?:import|as|ignore|with|without)\b.*?)?\s*-?%}", re.S)
 _QUOTED = re.compile(r"""["']([^"']+)["']""")
 
 
@@ -91,7 +91,7 @@ class Renderer:
             template = self.env.get_template(spec.template)
             return template.render(page=spec.page).encode("utf-8")
         except jinja2.TemplateNotFound as exc:
-            raise TemplateProblem(Problem(self._display(exc.name), None,
+            raise TemplateProblem(Problem(self._display(str(exc.name)), None,
                                           f"template '{exc.name}' not found (needed for {spec.path})",
                                           "add it to your theme's templates/ folder, or remove the reference")) from None
         except jinja2.TemplateSyntaxError as exc:

@@ -18,7 +18,7 @@ def build_index(site: Path) -> Path | Problem:
     bundle = Path(tempfile.mkdtemp(prefix=".pagefind-", dir=site.parent)) / INDEX_FOLDER
     command = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(bundle), "--silent"]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         shutil.rmtree(bundle.parent, ignore_errors=True)
         return Problem(INDEX_FOLDER, None, f"the search index could not be built: {exc}",

@@ -88,7 +88,7 @@ class HeadingView:
 class BodyRef:
     """An article's HTML, loaded only when a template prints it; `key` changes whenever the HTML would."""
 
-    __slots__ = ("key", "_load")
+    __slots__ = ("_load", "key")
 
     def __init__(self, key: str, load: Callable[[], str]) -> None:
         self.key = key

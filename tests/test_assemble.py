@@ -1,6 +1,6 @@
 """Cross-file steps: publication state, topics, terms and checks that need every article."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from builder.config import SiteConfig, TopicConfig
@@ -9,7 +9,7 @@ from builder.content.fields import parse_article
 from builder.content.markup import MarkdownRenderer
 from builder.content.model import Article
 
-NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 RENDERER = MarkdownRenderer()
 
 

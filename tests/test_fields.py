@@ -1,6 +1,6 @@
 """Front matter fields to Article: derived values and every field error with its line."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +8,7 @@ import pytest
 from builder.content.fields import parse_article, parse_when
 from builder.content.markup import MarkdownRenderer
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from conftest import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder.cli import main
 from builder.errors import printable
-from conftest import NOW
 
 REPO = Path(__file__).parent.parent
 # BUILDER_FUZZ_EXAMPLES=2000 for a deeper run than CI's.
@@ -95,7 +95,7 @@ def build_in(temp: Path, *, subprocess_run: bool = False) -> tuple[int, str]:
             "--clean"]
     if subprocess_run:
         done = subprocess.run([sys.executable, "-m", "builder", *args], capture_output=True, text=True, cwd=REPO,
-                              timeout=300)
+                              timeout=300, check=False)
         code, err = done.returncode, done.stderr
     else:
         out, err_stream = io.StringIO(), io.StringIO()

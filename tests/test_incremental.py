@@ -7,11 +7,11 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import article, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder.build import BuildOptions, build
-from conftest import article, write_files
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 TOPICS = ["peace", "culture", "water"]

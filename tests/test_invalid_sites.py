@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import NOW, write_files
 
 INVALID = Path(__file__).parent / "invalid"

@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import NOW, article, write_files
 
 from builder.output import is_safe_path
-from conftest import NOW, article, write_files
 
 HOSTILE = ["../evil", "../../../../tmp/evil", "a/b", "a\\b", "..\\..\\evil", "C:", "C:evil", "C:\\Windows",
            "evil\0", "\0", "..", ".", "!!!", "/etc/passwd", "%2e%2e%2f", "\x1b[2J", " ", "-"]

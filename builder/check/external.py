@@ -33,7 +33,7 @@ def _request(url: str, method: str, timeout: float) -> str | None:
     request = urllib.request.Request(url, method=method, headers={
         "User-Agent": f"builder-check/{__version__} (link checker)", "Accept": "*/*"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             if method == "GET":
                 response.read(1024)
             return None

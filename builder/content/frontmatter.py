@@ -14,13 +14,13 @@ from builder.errors import Problem
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _NoTimestampLoader(_Loader):  # type: ignore[misc,valid-type]
+class _NoTimestampLoader(_Loader):  # type: ignore[misc]
     """Safe YAML loader that leaves dates as text, so we can parse them and report bad ones by line."""
 
 
 _NoTimestampLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()  # type: ignore[attr-defined]
 }
 
 _HANDLER = YAMLHandler()

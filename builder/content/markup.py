@@ -114,7 +114,7 @@ _HEADING_TAGS = frozenset(f"h{n}" for n in range(1, 7))
 
 
 class _LinkExtension(Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         # After 'inline' (priority 20) so links exist; before 'toc' (5) so anchors see final levels.
         md.treeprocessors.register(_LinkRewriter(md), "builder_links", 15)
         md.treeprocessors.register(_HeadingLeveller(md), "builder_heading_levels", 14)
@@ -130,7 +130,7 @@ class MarkdownRenderer:
             extension_configs=EXTENSION_CONFIGS,
             output_format="html",
         )
-        self._links: _LinkRewriter = self._md.treeprocessors["builder_links"]  # type: ignore[assignment]
+        self._links: _LinkRewriter = self._md.treeprocessors["builder_links"]
         self._links.asset_prefix = asset_prefix
 
     def render(self, body: str, folder: str) -> Rendered:
@@ -141,7 +141,7 @@ class MarkdownRenderer:
         body_html = smarten(self._md.convert(body))
         if self._sanitize:
             body_html = sanitize_html(body_html)
-        headings = tuple(_flatten(self._md.toc_tokens))  # type: ignore[attr-defined]
+        headings = tuple(_flatten(self._md.toc_tokens))
         text = plain_text(body_html)
         first = _FIRST_PARAGRAPH.search(body_html)
         return Rendered(

@@ -107,7 +107,8 @@ def assemble(
     careful = np.flatnonzero(special)
     # these rows may reach past their first COUNT candidates, so score them again in full
     careful_valid = columns[careful] >= 0
-    careful_parts = score(careful[np.nonzero(careful_valid)[0]].astype(np.int64), columns[careful][careful_valid].astype(np.int64))
+    careful_parts = score(careful[np.nonzero(careful_valid)[0]].astype(np.int64),
+                          columns[careful][careful_valid].astype(np.int64))
     careful_start = np.concatenate(([0], np.cumsum(careful_valid.sum(axis=1))))
     for at, doc in enumerate(careful):
         row = _Row(int(doc), count, excludes[int(doc)])

@@ -12,8 +12,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from builder.config import RelatedWeights
-from builder.related.analyze import Analyzer, analysis_key
+from builder.related.analyze import Analyzer
 from builder.related.assemble import RowLists, assemble
+from builder.related.keys import analysis_key
 from builder.related.neighbours import top_k
 from builder.related.signals import Signals, make_signals, tag_candidates
 from builder.related.types import RelatedDoc

@@ -36,7 +36,7 @@ class RebuildLoop:
         try:
             outcome = self._rebuild(changes)
         # The rebuild callable reports its own failures; this only keeps the loop alive through a bug.
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcome = BuildOutcome(problems=(Problem("builder", None, f"internal error: {type(exc).__name__}: {exc}",
                                                      "run again with --debug and report it"),))
         return self._status.publish(outcome)

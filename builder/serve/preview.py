@@ -55,7 +55,7 @@ class PreviewBuild:
         except OutputRefused as exc:
             self.reporter.failure(str(exc), exc.hint)
             return BuildOutcome(problems=(Problem(str(PREVIEW_FOLDER), None, str(exc), exc.hint),))
-        except Exception as exc:  # noqa: BLE001  # a bug in builder: keep serving, say so plainly
+        except Exception as exc:  # a bug in builder: keep serving, say so plainly
             if self.debug:
                 traceback.print_exc()
             message = f"builder stopped on an internal error: {type(exc).__name__}: {exc}"
