@@ -35,7 +35,7 @@ from builder.images import image_size
 from builder.output import SiteWriter, check_output_folder, is_safe_path, stage, sync_folder
 from builder.pages import PageSpec, Planner
 from builder.parallel import map_chunks
-from builder.related import RelatedDoc, Relations, analysis_key, relate
+from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate
 from builder.render import Renderer, TemplateProblem
 from builder.search import INDEX_FOLDER, build_index
 from builder.sitemaps import MAX_URLS, NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
@@ -47,16 +47,26 @@ Progress = Callable[[str, int, int], None]  # (step, done, total)
 
 
 class Stopwatch:
-    """Seconds spent in each step of one build, for --timings and the benchmarks."""
+    """Seconds spent in each step of one build, and the peak memory after it, for --timings."""
 
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
         self._last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self.peak_mb[name] = _peak_mb()
         self._last = now
+
+
+def _peak_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +96,7 @@ class BuildReport:
     search_seconds: float | None = None  # time spent indexing, None when the index was not rebuilt
     up_to_date: bool = False  # nothing had changed since the last build, so nothing was done
     timings: dict[str, float] = field(default_factory=dict)  # step -> seconds
+    peaks: dict[str, float] = field(default_factory=dict)  # step -> peak memory of this process so far, MB
 
 
 @dataclass(slots=True)
@@ -166,7 +177,8 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
 
 def parse_settings(config: SiteConfig) -> dict[str, Any]:
     """Everything besides the file's bytes that parsing depends on."""
-    return {"base_path": config.base_path, "timezone": config.timezone, "sanitize": config.sanitize}
+    return {"base_path": config.base_path, "timezone": config.timezone, "sanitize": config.sanitize,
+            "language": config.language}
 
 
 def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
@@ -194,26 +206,29 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
                 stamps[rel], results[rel] = stamp, cached
                 continue
         todo.append(rel)
-    # A cached article whose body went missing from the store is parsed again.
-    needed = {_text_key(r.article): rel for rel, r in results.items() if r.article is not None}
-    needed.update({r.article.body_key: rel for rel, r in results.items() if r.article is not None})
-    for key in cache.bodies.missing(set(needed)):
-        rel = needed[key]
-        if rel in results:
-            del results[rel]
-            todo.append(rel)
+    # A cached article whose body went missing from the store, or whose text analysis is gone,
+    # is parsed again (its text lives only in the file).
+    needed = {r.article.body_key: rel for rel, r in results.items() if r.article is not None}
+    lost = {rel for rel, r in results.items() if r.article is not None
+            and related_key(r.article, config.language) not in old.analyses}
+    for rel in {needed[key] for key in cache.bodies.missing(set(needed))} | lost:
+        del results[rel]
+        todo.append(rel)
+    analyses = {related_key(r.article, config.language): old.analyses[related_key(r.article, config.language)]
+                for r in results.values() if r.article is not None}
     done = 0
     for batch in map_chunks(_parse_files, todo, jobs=jobs, shared=(str(source), settings)):
-        for rel, stamp, result in batch:
+        for rel, stamp, result, analysis in batch:
             done += 1
             if stamp is not None:
                 stamps[rel] = stamp
             if result.article is not None:
                 cache.bodies.put(result.article.body_key, result.body_html)
-                cache.bodies.put(_text_key(result.article), result.text)
+                analyses[related_key(result.article, config.language)] = analysis
             results[rel] = dataclasses.replace(result, body_html="", text="")
         if progress:
             progress("parse", done, len(todo))
+    cache.state.analyses = analyses
     articles = []
     for rel in paths:
         result = results[rel]
@@ -227,15 +242,17 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     return articles, len(todo)
 
 
-def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> list[tuple[str, SourceStamp | None,
-                                                                                         ParseResult]]:
-    """Worker: read, fingerprint and parse some article files."""
+def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> list[
+        tuple[str, SourceStamp | None, ParseResult, Any]]:
+    """Worker: read, fingerprint and parse some article files, and analyse their text for related
+    articles while it is at hand."""
     from zoneinfo import ZoneInfo
 
     source, settings = Path(shared[0]), shared[1]
     renderer = MarkdownRenderer(asset_prefix=settings["base_path"], sanitize=settings["sanitize"])
     tz = ZoneInfo(settings["timezone"])
-    out: list[tuple[str, SourceStamp | None, ParseResult]] = []
+    analyse = analyzer(settings["language"])
+    out: list[tuple[str, SourceStamp | None, ParseResult, Any]] = []
     for rel in rels:
         path = source / rel
         try:
@@ -243,42 +260,40 @@ def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> lis
             raw = path.read_bytes()
         except OSError as exc:
             out.append((rel, None, ParseResult(None, [Problem(rel, None, f"cannot be read: {exc.strerror}",
-                                                              "check the file's permissions")])))
+                                                              "check the file's permissions")]), None))
             continue
         file_digest = digest(raw)
         stamp = SourceStamp(stat.st_size, stat.st_mtime_ns, file_digest)
         text = decode_text(rel, raw)
         if isinstance(text, Problem):
-            out.append((rel, stamp, ParseResult(None, [text])))
+            out.append((rel, stamp, ParseResult(None, [text]), None))
             continue
         result = parse_article(rel, text, renderer, tz)
+        analysis = None
         if result.article is not None:
-            result.article = dataclasses.replace(result.article, digest=file_digest)
-        out.append((rel, stamp, result))
+            article = result.article = dataclasses.replace(result.article, digest=file_digest)
+            analysis = analyse(RelatedDoc(slug=article.slug, title=article.title, summary=article.summary,
+                                          text=result.text, topic="", tags=(), authors=(), date=article.date))
+        out.append((rel, stamp, result, analysis))
     return out
 
 
-def _text_key(article: Article) -> str:
-    return f"text:{article.body_key}:{article.digest}"
+def related_key(article: Article, language: str) -> str:
+    """The related engine's cache key for an article: its source digest and the site language
+    (whose stemmer the analysis depends on) stand for title, summary and text."""
+    return analysis_key(RelatedDoc(slug="", title="", summary="", text="", topic="", tags=(), authors=(),
+                                   date=article.date, key=f"{article.digest}:{language}"))
 
 
 def relate_stage(site: Site, config: SiteConfig, cache: Cache) -> Relations:
-    """Related lists; each article's text analysis comes from the cache unless the article changed."""
+    """Related lists from the analyses the parse step made; remembered while the inputs are the same."""
     docs = related_docs(site)
     inputs = digest(pickle.dumps((docs, config.related, config.language), protocol=5))
     if cache.state.related is not None and cache.state.related[0] == inputs:
         return Relations.from_lists(cache.state.related[1])
-    analyses: dict[str, Any] = {}
-    for d in docs:
-        key = analysis_key(d)
-        if key in cache.state.analyses:
-            analyses[key] = cache.state.analyses[key]
-    for i, doc in enumerate(docs):  # only articles whose text was never analysed need their text
-        if analysis_key(doc) not in analyses:
-            docs[i] = dataclasses.replace(doc, text=cache.bodies.get(_text_key(site.articles[i])))
+    analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
                        language=config.language, analyses=analyses)
-    cache.state.analyses = analyses  # only the analyses of current articles are kept
     cache.state.related = (inputs, relations.lists)
     return relations
 
@@ -328,10 +343,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
             loaded.watch.lap("commit")
         finally:
             writer.abort()
-        cache.bodies.keep_only({a.body_key for a in loaded.site.articles}
-                               | {_text_key(a) for a in loaded.site.articles}
-                               | {r.article.body_key for r in cache.state.parsed.values() if r.article}
-                               | {_text_key(r.article) for r in cache.state.parsed.values() if r.article})
+        cache.bodies.keep_only({r.article.body_key for r in cache.state.parsed.values() if r.article})
         cache.save(dataclasses.replace(cache.state, pages=keys, output=str(options.output.resolve()),
                                        saved_ns=time.time_ns()))
         loaded.watch.lap("save cache")
@@ -360,7 +372,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
         timings["search index"] = search_seconds
     return BuildReport(pages, summary.written, summary.unchanged, summary.removed, time.perf_counter() - started,
                        tuple(warnings), scheduled, summary.changed, rendered=rendered, parsed=loaded.parsed,
-                       search_seconds=search_seconds, timings=timings)
+                       search_seconds=search_seconds, timings=timings, peaks=dict(loaded.watch.peak_mb))
 
 
 # --- knowing when there is nothing to do ------------------------------------------------------

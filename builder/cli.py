@@ -111,7 +111,8 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
                       f"written, {report.unchanged} unchanged, {report.removed} removed "
                       f"({report.parsed} articles parsed, {report.rendered} pages rendered{search})")
     if args.timings:
-        reporter.info("  " + ", ".join(f"{step} {seconds:.2f} s" for step, seconds in report.timings.items()))
+        reporter.info("  " + ", ".join(f"{step} {seconds:.2f} s" + (f" ({report.peaks[step]:.0f} MB)" if step in report.peaks
+                                                                      else "") for step, seconds in report.timings.items()))
     if report.scheduled:
         when, what, title = report.scheduled[0]
         reporter.info(f"next: '{title}' {what} {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC")

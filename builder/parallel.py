@@ -6,8 +6,9 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -15,6 +16,7 @@ R = TypeVar("R")
 
 # Below this many items, starting processes costs more than it saves (measured: benchmarks/README.md).
 MIN_PARALLEL_ITEMS = 200
+SERIAL_CHUNK = 256
 
 
 def worker_count(jobs: int | None) -> int:
@@ -32,7 +34,8 @@ def can_fork() -> bool:
 
 
 def chunks(items: Sequence[T], workers: int, per_worker: int = 8) -> list[Sequence[T]]:
-    size = max(1, -(-len(items) // (workers * per_worker)))
+    """Pieces small enough that few results are in memory at once, many enough to balance workers."""
+    size = max(1, min(SERIAL_CHUNK, -(-len(items) // (workers * per_worker))))
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
@@ -41,21 +44,31 @@ def map_chunks(function: Callable[..., R], items: Sequence[T], *, jobs: int | No
     """function(shared, chunk) for chunks of items, in worker processes when that pays, in order.
 
     With needs_fork, `shared` reaches workers through fork (never pickled); without fork the work
-    runs here instead. Otherwise `shared` must be picklable.
+    runs here instead. Otherwise `shared` must be picklable. At most two pieces per worker are in
+    flight, so finished results never pile up in memory faster than the caller consumes them.
     """
     workers = worker_count(jobs)
     parallel = workers > 1 and len(items) >= MIN_PARALLEL_ITEMS and (can_fork() or not needs_fork)
     if not parallel:
-        yield function(shared, items)
+        for start in range(0, len(items), SERIAL_CHUNK):
+            yield function(shared, items[start:start + SERIAL_CHUNK])
         return
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
+    parts = chunks(items, workers)
     if needs_fork:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_shared, initargs=(shared,)) as pool:
-            yield from pool.map(_call_with_shared, _bind(function, chunks(items, workers)))
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_set_shared, initargs=(shared,))
+        tasks: Iterator[tuple[Any, ...]] = ((_call_with_shared, (function, part)) for part in parts)
     else:
-        parts = chunks(items, workers)
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            yield from pool.map(function, [shared] * len(parts), parts)
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        tasks = ((function, shared, part) for part in parts)
+    with pool:
+        pending: deque[Future[R]] = deque()
+        for task in tasks:
+            pending.append(pool.submit(*task))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 _shared: Any = None
@@ -64,10 +77,6 @@ _shared: Any = None
 def _set_shared(value: Any) -> None:
     global _shared  # a worker process's copy of the parent's data, set once when the worker starts
     _shared = value
-
-
-def _bind(function: Callable[..., R], parts: Iterable[Sequence[T]]) -> list[tuple[Callable[..., R], Sequence[T]]]:
-    return [(function, part) for part in parts]
 
 
 def _call_with_shared(task: tuple[Callable[..., R], Sequence[T]]) -> R:

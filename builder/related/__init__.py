@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from builder.config import RelatedWeights
@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 # The engine (NumPy, SciPy) is imported only when lists are computed: a build whose lists come
 # from the cache starts faster without it.
 
-__all__ = ["Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "changed_lists", "relate"]
+__all__ = ["Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "analyzer", "changed_lists",
+           "relate"]
+
+
+def analyzer(language: str) -> Callable[[RelatedDoc], Any]:
+    """The per-document text analysis relate() caches under analysis_key(doc). Builds run it where
+    the text is at hand (in the parse workers), so relate() never needs every text at once."""
+    from builder.related.analyze import Analyzer
+
+    return Analyzer(language).analyze
 
 
 def changed_lists(before: dict[str, tuple[str, ...]], after: dict[str, tuple[str, ...]]) -> set[str]:
