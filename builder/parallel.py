@@ -16,7 +16,7 @@ R = TypeVar("R")
 
 # Below this many items, starting processes costs more than it saves (measured: benchmarks/README.md).
 MIN_PARALLEL_ITEMS = 200
-SERIAL_CHUNK = 256
+SERIAL_CHUNK = 512
 
 
 def worker_count(jobs: int | None) -> int:
