@@ -120,7 +120,8 @@ class LoadedSite:
 # --- loading ---------------------------------------------------------------------------------
 
 def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
-              cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None) -> LoadedSite:
+              cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None,
+              explain: bool = False) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config)."""
     config = load_config(source)
     if base_url is not None:
@@ -128,14 +129,14 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
     own_cache = cache is None
     cache = cache or Cache(source, enabled=False)
     try:
-        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress)
+        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain)
     finally:
         if own_cache:
             cache.close()
 
 
 def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
-          progress: Progress | None) -> LoadedSite:
+          progress: Progress | None, explain: bool) -> LoadedSite:
     watch = Stopwatch()
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -166,7 +167,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     problems += assembled.problems
     site = assembled.site
     watch.lap("assemble")
-    relations = relate_stage(site, config, cache)
+    relations = relate_stage(site, config, cache, explain=explain)
     watch.lap("relate")
     urls = Urls(config.base_path, config.origin)
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
@@ -285,17 +286,19 @@ def related_key(article: Article, language: str) -> str:
                                    date=article.date, key=f"{article.digest}:{language}"))
 
 
-def relate_stage(site: Site, config: SiteConfig, cache: Cache) -> Relations:
-    """Related lists from the analyses the parse step made; remembered while the inputs are the same."""
+def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False) -> Relations:
+    """Related lists from the analyses the parse step made; remembered while the inputs are the same.
+    Without `explain`, only the lists are kept: the engine's matrices (a gigabyte at 100,000
+    articles) are freed before the pages are planned and rendered."""
     docs = related_docs(site)
     inputs = digest(pickle.dumps((docs, config.related, config.language), protocol=5))
-    if cache.state.related is not None and cache.state.related[0] == inputs:
+    if not explain and cache.state.related is not None and cache.state.related[0] == inputs:
         return Relations.from_lists(cache.state.related[1])
     analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
                        language=config.language, analyses=analyses)
     cache.state.related = (inputs, relations.lists)
-    return relations
+    return relations if explain else Relations.from_lists(relations.lists)
 
 
 def related_docs(site: Site) -> list[RelatedDoc]:
@@ -312,16 +315,23 @@ def related_docs(site: Site) -> list[RelatedDoc]:
 
 # --- building --------------------------------------------------------------------------------
 
-def build(options: BuildOptions, progress: Progress | None = None) -> BuildReport:
-    """Build the site into options.output; raises BuildError and leaves the output untouched on any problem."""
+def build(options: BuildOptions, progress: Progress | None = None, cache: Cache | None = None) -> BuildReport:
+    """Build the site into options.output; raises BuildError and leaves the output untouched on any problem.
+
+    A caller that builds again and again (the preview server) passes its own `cache`, kept open
+    and in memory between builds; otherwise the build opens and closes one.
+    """
     started = time.perf_counter()
     check_output_folder(options.source, options.output)
-    cache = Cache(options.source, enabled=not options.clean)
+    owned = cache is None
+    if cache is None:
+        cache = Cache(options.source, enabled=not options.clean)
     now = options.now or datetime.now(UTC)
-    inputs = input_digest(options)
+    inputs = input_digest(options) if cache.persist and cache.enabled else None
     manifest = cache.manifest()
     if manifest is not None and inputs is not None and _still_valid(manifest, inputs, options, now):
-        cache.close()
+        if owned:
+            cache.close()
         return BuildReport(manifest.pages, 0, 0, 0, time.perf_counter() - started, manifest.warnings,
                            manifest.scheduled, up_to_date=True,
                            timings={"check inputs": time.perf_counter() - started})
@@ -348,7 +358,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
                                        saved_ns=time.time_ns()))
         loaded.watch.lap("save cache")
     except BaseException:
-        cache.close()
+        if owned:
+            cache.close()
         raise
     warnings = list(loaded.warnings)
     search_seconds = None
@@ -366,7 +377,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildRepor
     if inputs is not None and not any(w.path == INDEX_FOLDER for w in warnings):
         cache.save_manifest(Manifest(inputs, output_digest(options.output), int(now.timestamp() * 1e9),
                                      _valid_until(loaded), pages, tuple(warnings), scheduled))
-    cache.close()
+    if owned:
+        cache.close()
     timings = {"load cache": cache_seconds, **loaded.watch.laps}
     if search_seconds is not None:
         timings["search index"] = search_seconds

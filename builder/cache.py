@@ -160,9 +160,12 @@ class BodyStore:
 class Cache:
     """The cache folder of one site; `enabled=False` gives a throwaway cache (builds with --clean)."""
 
-    def __init__(self, source: Path, *, enabled: bool = True) -> None:
+    def __init__(self, source: Path, *, enabled: bool = True, persist: bool = True) -> None:
         self.folder = source / CACHE_DIR / f"builder-v{FORMAT}"
         self.enabled = enabled
+        # A long-running caller (the preview server) keeps the state in memory between builds and
+        # writes it once at the end: writing it after every save would cost more than the rebuild.
+        self.persist = persist
         self._state: CacheState | None = None if enabled else CacheState()
         self._bodies: BodyStore | None = None
 
@@ -185,7 +188,7 @@ class Cache:
         return self._bodies
 
     def manifest(self) -> Manifest | None:
-        if not self.enabled:
+        if not self.enabled or not self.persist:
             return None
         try:
             with open(self.folder / _MANIFEST, "rb") as stream:
@@ -196,7 +199,7 @@ class Cache:
 
     def save_manifest(self, manifest: Manifest | None) -> None:
         """Write (or, with None, remove) the manifest; removed first whenever a build starts changing things."""
-        if not self.enabled:
+        if not self.enabled or not self.persist:
             return
         path = self.folder / _MANIFEST
         if manifest is None:
@@ -219,9 +222,15 @@ class Cache:
         return state
 
     def save(self, state: CacheState) -> None:
-        """Write the state atomically; a crash mid-write leaves the previous state."""
+        """Keep STATE; write it too unless this cache only persists at the end (persist_now)."""
         self._state = state
-        if not self.enabled:
+        if self.persist:
+            self.persist_now()
+
+    def persist_now(self) -> None:
+        """Write the state atomically; a crash mid-write leaves the previous state."""
+        state = self._state
+        if not self.enabled or state is None:
             return
         self.bodies.flush()
         handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".state-")

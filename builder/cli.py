@@ -121,7 +121,7 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
 
 def _load_checked(args: argparse.Namespace) -> LoadedSite:
     """The site model for the commands that read it without building; any problem stops them."""
-    loaded = load_site(args.source, drafts=args.drafts, now=args.now)
+    loaded = load_site(args.source, drafts=args.drafts, now=args.now, explain=getattr(args, "explain", False))
     if loaded.problems:
         raise BuildError(loaded.problems)
     return loaded

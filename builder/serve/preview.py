@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from builder.build import BuildOptions, build
+from builder.cache import Cache
 from builder.config import load_config
 from builder.errors import BuildError, Problem
 from builder.output import OutputRefused, check_output_folder
@@ -39,6 +40,12 @@ class PreviewBuild:
         self.drafts = drafts
         self.now = now
         self.debug = debug
+        # One cache for the whole session, in memory between builds, written when the session ends.
+        self.cache = Cache(source, persist=False)
+
+    def close(self) -> None:
+        self.cache.persist_now()
+        self.cache.close()
 
     def __call__(self, changes: frozenset[str]) -> BuildOutcome:
         if changes:
@@ -48,7 +55,7 @@ class PreviewBuild:
         try:
             base_path = load_config(self.source).base_path
             report = build(BuildOptions(self.source, self.output, drafts=self.drafts, now=self.now,
-                                        base_url=self.origin + base_path))
+                                        base_url=self.origin + base_path), cache=self.cache)
         except BuildError as exc:
             self.reporter.problems(exc.problems)
             return BuildOutcome(problems=exc.problems)

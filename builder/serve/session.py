@@ -70,3 +70,4 @@ def preview_session(source: Path, reporter: Reporter, *, host: str = "127.0.0.1"
         if serving.is_alive():
             server.shutdown()
         server.server_close()
+        rebuild.close()
