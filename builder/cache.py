@@ -7,6 +7,7 @@ depends on, so a new builder or a changed Markdown setup never reads stale entri
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -24,6 +25,8 @@ FORMAT = 1
 _STATE = "state.pickle"
 _BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
+_CHUNKED = ("parsed", "analyses")  # CacheState tables written in pieces of _CHUNK entries (see persist_now)
+_CHUNK = 2000
 
 
 @functools.lru_cache(maxsize=1)
@@ -215,9 +218,13 @@ class Cache:
         try:
             with open(self.folder / _STATE, "rb") as stream:
                 state = pickle.load(stream)
+                if not isinstance(state, CacheState) or state.builder_version != code_version():
+                    return CacheState()
+                for name in _CHUNKED:
+                    table = getattr(state, name)
+                    for _ in range(pickle.load(stream)):
+                        table.update(pickle.load(stream))
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-            return CacheState()
-        if not isinstance(state, CacheState) or state.builder_version != code_version():
             return CacheState()
         return state
 
@@ -234,8 +241,17 @@ class Cache:
             return
         self.bodies.flush()
         handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".state-")
+        # The two big tables go in pieces: pickling keeps a memo of every object it wrote, and for
+        # 100,000 articles' analyses in one piece that memo alone took a quarter of a gigabyte.
+        head = dataclasses.replace(state, parsed={}, analyses={})  # the _CHUNKED tables
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump(state, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(head, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            for name in _CHUNKED:
+                items = list(getattr(state, name).items())
+                pieces = range(0, len(items), _CHUNK)
+                pickle.dump(len(pieces), stream)
+                for start in pieces:
+                    pickle.dump(dict(items[start:start + _CHUNK]), stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, self.folder / _STATE)
 
     def close(self) -> None:
