@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from builder import __version__
-from builder.build import BuildOptions, LoadedSite, build, load_site
+from builder.build import BuildOptions, build
 from builder.check import add_check_command
 from builder.content.fields import parse_when
 from builder.errors import BuildError
+from builder.load import LoadedSite, load_site
 from builder.output import OutputRefused
 from builder.report import Reporter
 from builder.serve.command import add_serve_command

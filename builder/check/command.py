@@ -7,11 +7,12 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from builder.build import BuildOptions, build, load_site
+from builder.build import BuildOptions, build
 from builder.cache import Cache
 from builder.check import external, rules
 from builder.check.scan import BuiltSite
 from builder.errors import BuildError, Problem
+from builder.load import load_site
 from builder.report import Reporter
 from builder.search import INDEX_FOLDER
 from builder.urls import Urls

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from builder.build import LoadedSite
 from builder.check.scan import WEB_SCHEMES, BuiltSite, scan
 from builder.check.sources import SourceLinks
 from builder.content.data import READS_STEM
@@ -18,6 +17,7 @@ from builder.content.discover import CONTENT, DATA, read_text
 from builder.content.markup import REF_SCHEME
 from builder.content.model import Article
 from builder.errors import Problem, did_you_mean
+from builder.load import LoadedSite
 from builder.urls import Urls
 
 _LINK_HINT = "fix the address; link to another article by its file, e.g. [text](../topic/file.md)"

@@ -1,0 +1,84 @@
+"""Knowing when a build has nothing to do: digests of every input and of the output, and the next
+moment the clock alone would change the site (a scheduled article, the news sitemap's window).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from builder.cache import Manifest, code_version
+from builder.content.discover import CONTENT
+from builder.search import INDEX_FOLDER
+from builder.sitemaps import NEWS_WINDOW
+from builder.themes import builtin_themes_dir
+
+if TYPE_CHECKING:
+    from builder.build import BuildOptions
+    from builder.load import LoadedSite
+
+
+def input_digest(options: BuildOptions) -> str | None:
+    """A digest of everything a build reads: the stamp (size, mtime) of every file under content/
+    and of every theme file, portal.toml, the options and the builder's own code. None when a file
+    changed too recently for its stamp to be trusted (the same clock tick as a write)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(repr((code_version(), options.drafts, options.base_url, str(options.output.resolve()),
+                        options.search)).encode())
+    recent = time.time_ns() - 2_000_000_000
+    for root in (options.source / CONTENT, options.source / "themes", builtin_themes_dir(), options.source / "portal.toml"):
+        for path, stat in _stamps(root):
+            if stat.st_mtime_ns >= recent:
+                return None
+            hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return hasher.hexdigest()
+
+
+def output_digest(output: Path) -> str:
+    """A digest of the output's files as the build left them (the search index aside)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for path, stat in _stamps(output, skip=output / INDEX_FOLDER):
+        hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return hasher.hexdigest()
+
+
+def _stamps(root: Path, skip: Path | None = None) -> list[tuple[str, os.stat_result]]:
+    if root.is_file():
+        return [(str(root), root.stat())]
+    found: list[tuple[str, os.stat_result]] = []
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen or (skip is not None and Path(dirpath) == skip):
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            try:
+                found.append((path, os.stat(path)))
+            except OSError:
+                found.append((path, os.stat_result((0,) * 10)))
+    return found
+
+
+def still_valid(manifest: Manifest, inputs: str, options: BuildOptions, now: datetime) -> bool:
+    moment = int(now.timestamp() * 1e9)
+    if manifest.inputs != inputs or not manifest.valid_from_ns <= moment < manifest.valid_until_ns:
+        return False
+    if options.search and not (options.output / INDEX_FOLDER / "pagefind-ui.js").is_file():
+        return False
+    return options.output.is_dir() and output_digest(options.output) == manifest.output
+
+
+def valid_until(loaded: LoadedSite) -> int:
+    """The next moment the output changes with no file changing: a scheduled article appears or
+    expires, or an article leaves the two-day news sitemap."""
+    moments = [when for when, _what, _article in loaded.scheduled[:1]]
+    moments += [a.date + NEWS_WINDOW for a in loaded.site.articles if loaded.now - NEWS_WINDOW <= a.date <= loaded.now]
+    return int(min(moments).timestamp() * 1e9) if moments else 2**62

@@ -1,0 +1,273 @@
+"""Loading a site: read and check every input, parse articles (from the cache when unchanged),
+assemble the site model and choose related articles. Nothing here writes to the output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import markdown
+
+from builder import __version__
+from builder.cache import Cache, SourceStamp
+from builder.config import SiteConfig, load_config
+from builder.content.assemble import assemble
+from builder.content.data import load_data
+from builder.content.discover import CONTENT, SourceTree, decode_text, discover, read_text
+from builder.content.fields import ParseResult, parse_article
+from builder.content.markup import EXTENSION_CONFIGS, EXTENSIONS, MarkdownRenderer
+from builder.content.model import Article, Site
+from builder.errors import BuildError, Problem
+from builder.fingerprint import digest
+from builder.parallel import map_chunks
+from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate
+from builder.slugs import slugify
+from builder.themes import Theme, load_theme
+from builder.urls import Urls
+
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+class Stopwatch:
+    """Seconds spent in each step of one build, and the peak memory after it, for --timings."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self.peak_mb[name] = _peak_mb()
+        self._last = now
+
+
+def _peak_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass(slots=True)
+class LoadedSite:
+    """The site model with everything gathered while loading it."""
+
+    config: SiteConfig
+    site: Site
+    tree: SourceTree
+    theme: Theme | None
+    relations: Relations
+    source_urls: dict[str, str]
+    now: datetime
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    scheduled: tuple[tuple[datetime, str, Article], ...] = ()
+    parsed: int = 0
+    watch: Stopwatch = field(default_factory=Stopwatch)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
+              cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None,
+              explain: bool = False) -> LoadedSite:
+    """Read and check everything under SOURCE; problems are gathered, not raised (except config)."""
+    config = load_config(source)
+    if base_url is not None:
+        config = dataclasses.replace(config, base_url=base_url)
+    own_cache = cache is None
+    cache = cache or Cache(source, enabled=False)
+    try:
+        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain)
+    finally:
+        if own_cache:
+            cache.close()
+
+
+def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
+          progress: Progress | None, explain: bool) -> LoadedSite:
+    watch = Stopwatch()
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    theme: Theme | None = None
+    try:
+        theme = load_theme(source, config.theme)
+    except BuildError as exc:
+        problems += exc.problems
+    tree = discover(source)
+    warnings += tree.warnings
+    watch.lap("discover")
+    if not (source / CONTENT).is_dir():
+        problems.append(Problem(CONTENT, None, "there is no content/ folder here",
+                                f"run builder in the site folder or pass --source; looked in {source}"))
+    articles, parsed = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress)
+    watch.lap("parse")
+    data_texts = {}
+    for rel in tree.data_files:
+        text = read_text(source, rel)
+        if isinstance(text, Problem):
+            problems.append(text)
+        else:
+            data_texts[rel] = text
+    site_data = load_data(data_texts)
+    problems += site_data.problems
+    assembled = assemble(articles, config, now=now, include_drafts=drafts, data=site_data.data,
+                         reads=site_data.reads, assets=tree.assets)
+    problems += assembled.problems
+    site = assembled.site
+    watch.lap("assemble")
+    relations = relate_stage(site, config, cache, explain=explain)
+    watch.lap("relate")
+    urls = Urls(config.base_path, config.origin)
+    source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
+                   for a in site.articles}
+    return LoadedSite(config, site, tree, theme, relations, source_urls, now, problems, warnings,
+                      assembled.scheduled, parsed, watch)
+
+
+def parse_settings(config: SiteConfig) -> dict[str, Any]:
+    """Everything besides the file's bytes that parsing depends on."""
+    return {"base_path": config.base_path, "timezone": config.timezone, "sanitize": config.sanitize,
+            "language": config.language}
+
+
+def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
+                warnings: list[Problem], jobs: int | None, progress: Progress | None) -> tuple[list[Article], int]:
+    """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise."""
+    settings = parse_settings(config)
+    key = digest(repr((__version__, markdown.__version__, EXTENSIONS, sorted(EXTENSION_CONFIGS), settings)).encode())
+    old = cache.state
+    reuse = old.parse_key == key
+    stamps: dict[str, SourceStamp] = {}
+    results: dict[str, ParseResult] = {}
+    todo: list[str] = []
+    for rel in paths:
+        stamp = old.sources.get(rel) if reuse else None
+        try:
+            stat = os.stat(source / rel)
+        except OSError:
+            todo.append(rel)
+            continue
+        fresh = stamp is not None and stamp.size == stat.st_size and stamp.mtime_ns == stat.st_mtime_ns
+        # A file changed within the same clock tick as the last save could hide behind its stamp.
+        if fresh and stamp is not None and stat.st_mtime_ns < old.saved_ns - 2_000_000_000:
+            cached = old.parsed.get((rel, stamp.digest))
+            if cached is not None:
+                stamps[rel], results[rel] = stamp, cached
+                continue
+        todo.append(rel)
+    # A cached article whose body went missing from the store, or whose text analysis is gone,
+    # is parsed again (its text lives only in the file).
+    needed = {r.article.body_key: rel for rel, r in results.items() if r.article is not None}
+    lost = {rel for rel, r in results.items() if r.article is not None
+            and related_key(r.article, config.language) not in old.analyses}
+    for rel in {needed[key] for key in cache.bodies.missing(set(needed))} | lost:
+        del results[rel]
+        todo.append(rel)
+    analyses = {related_key(r.article, config.language): old.analyses[related_key(r.article, config.language)]
+                for r in results.values() if r.article is not None}
+    done = 0
+    for batch in map_chunks(_parse_files, todo, jobs=jobs, shared=(str(source), settings)):
+        for rel, stamp, result, analysis in batch:
+            done += 1
+            if stamp is not None:
+                stamps[rel] = stamp
+            if result.article is not None:
+                cache.bodies.put(result.article.body_key, result.body_html)
+                analyses[related_key(result.article, config.language)] = analysis
+            results[rel] = dataclasses.replace(result, body_html="", text="")
+        if progress:
+            progress("parse", done, len(todo))
+    cache.state.analyses = analyses
+    articles = []
+    for rel in paths:
+        result = results[rel]
+        problems += result.errors
+        warnings += result.warnings
+        if result.article is not None:
+            articles.append(result.article)
+    cache.state.parse_key = key
+    cache.state.sources = stamps
+    cache.state.parsed = {(rel, stamps[rel].digest): results[rel] for rel in paths if rel in stamps}
+    return articles, len(todo)
+
+
+def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> list[
+        tuple[str, SourceStamp | None, ParseResult, Any]]:
+    """Worker: read, fingerprint and parse some article files, and analyse their text for related
+    articles while it is at hand."""
+    from zoneinfo import ZoneInfo
+
+    source, settings = Path(shared[0]), shared[1]
+    renderer = MarkdownRenderer(asset_prefix=settings["base_path"], sanitize=settings["sanitize"])
+    tz = ZoneInfo(settings["timezone"])
+    analyse = analyzer(settings["language"])
+    out: list[tuple[str, SourceStamp | None, ParseResult, Any]] = []
+    for rel in rels:
+        path = source / rel
+        try:
+            stat = path.stat()
+            raw = path.read_bytes()
+        except OSError as exc:
+            out.append((rel, None, ParseResult(None, [Problem(rel, None, f"cannot be read: {exc.strerror}",
+                                                              "check the file's permissions")]), None))
+            continue
+        file_digest = digest(raw)
+        stamp = SourceStamp(stat.st_size, stat.st_mtime_ns, file_digest)
+        text = decode_text(rel, raw)
+        if isinstance(text, Problem):
+            out.append((rel, stamp, ParseResult(None, [text]), None))
+            continue
+        result = parse_article(rel, text, renderer, tz)
+        analysis = None
+        if result.article is not None:
+            article = result.article = dataclasses.replace(result.article, digest=file_digest)
+            analysis = analyse(RelatedDoc(slug=article.slug, title=article.title, summary=article.summary,
+                                          text=result.text, topic="", tags=(), authors=(), date=article.date))
+        out.append((rel, stamp, result, analysis))
+    return out
+
+
+def related_key(article: Article, language: str) -> str:
+    """The related engine's cache key for an article: its source digest and the site language
+    (whose stemmer the analysis depends on) stand for title, summary and text."""
+    return analysis_key(RelatedDoc(slug="", title="", summary="", text="", topic="", tags=(), authors=(),
+                                   date=article.date, key=f"{article.digest}:{language}"))
+
+
+def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False) -> Relations:
+    """Related lists from the analyses the parse step made; remembered while the inputs are the same.
+    Without `explain`, only the lists are kept: the engine's matrices (a gigabyte at 100,000
+    articles) are freed before the pages are planned and rendered."""
+    docs = related_docs(site)
+    inputs = digest(pickle.dumps((docs, config.related, config.language), protocol=5))
+    if not explain and cache.state.related is not None and cache.state.related[0] == inputs:
+        return Relations.from_lists(cache.state.related[1])
+    analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
+    relations = relate(docs, count=config.related.count, weights=config.related.weights,
+                       language=config.language, analyses=analyses)
+    cache.state.related = (inputs, relations.lists)
+    return relations if explain else Relations.from_lists(relations.lists)
+
+
+def related_docs(site: Site) -> list[RelatedDoc]:
+    # The key stands for title, summary and text (all made from the file's bytes) and the language,
+    # whose stemmer the analysis depends on.
+    language = site.config.language
+    return [
+        RelatedDoc(slug=a.slug, title=a.title, summary=a.summary, text="", topic=site.topic_of[a.slug],
+                   tags=tuple(slugify(t) for t in a.tags), authors=tuple(slugify(n) for n in a.authors),
+                   date=a.date, pins=a.related_pins, excludes=a.related_exclude, key=f"{a.digest}:{language}")
+        for a in site.articles
+    ]
