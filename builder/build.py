@@ -159,7 +159,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     loaded.watch.lap("plan")
     static_files, static_warnings = loaded.theme.static_files() if loaded.theme else ({}, [])
     loaded.warnings.extend(static_warnings)
-    outputs: dict[str, str] = {spec.path: f"the page {spec.page.url}" for spec in specs}
+    outputs: dict[str, str] = {spec.path: f"the page {spec.url}" for spec in specs}
     for name in ("sitemap.xml", "news-sitemap.xml", "robots.txt", *(f.path for f in feeds)):
         outputs[name] = f"the generated {name}"
     assets = [rel for rel in site.assets if _claim(outputs, rel.removeprefix(f"{CONTENT}/"), rel, problems)]
@@ -177,7 +177,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     old_keys = cache.state.pages if cache.state.output == str(writer.output.resolve()) else {}
     todo: list[int] = []
     for index, spec in enumerate(specs):
-        key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.page)
+        key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
         new_keys[spec.path] = key
         if old_keys.get(spec.path) == key and writer.exists(spec.path):
             writer.keep(spec.path)
@@ -251,7 +251,7 @@ def write_sitemaps(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpe
     """Sitemaps and robots.txt, made again only when the addresses or dates they list changed."""
     config, urls = loaded.config, planner.urls
     origin_base = urls.absolute(urls.home())
-    entries = [Entry(urls.absolute(spec.page.url), _lastmod(spec)) for spec in specs if not spec.page.noindex]
+    entries = [Entry(urls.absolute(spec.url), spec.lastmod) for spec in specs if not spec.noindex]
     news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in planner.cards.values()]
     recent = [n for n in news if loaded.now - NEWS_WINDOW <= n.published <= loaded.now]  # what the clock changes
     key = fingerprints.of("sitemaps", entries, recent, config.title, config.language)
@@ -294,15 +294,6 @@ class _ImageSizes:
                 entry = (stat.st_size, stat.st_mtime_ns, image_size(file) if file.is_file() else None)
             self.known[content_path] = entry
         return entry[2]
-
-
-def _lastmod(spec: PageSpec) -> datetime | None:
-    page = spec.page
-    if page.article is not None:
-        card = page.article.card
-        return datetime.fromisoformat(card.updated_iso) if card.updated_iso else card.date
-    cards = page.items or ((page.lead,) if page.lead else ())
-    return max((c.date for c in cards), default=None)
 
 
 def _claim(outputs: dict[str, str], rel: str, owner: str, problems: list[Problem]) -> bool:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import unquote
 
 from builder.content.markup import REF_SCHEME
@@ -49,9 +50,21 @@ ImageSizes = Callable[[str], tuple[int, int] | None]  # content-relative path ->
 
 @dataclass(frozen=True, slots=True)
 class PageSpec:
+    """A page to write. Its view model is made only when the page is rendered (`page`); whether it
+    must be is decided from `recipe`, which holds everything the view model is made from (cards and
+    bodies count by their keys, see builder.fingerprint), so equal recipes make equal pages."""
+
     path: str  # output-relative file path
     template: str
-    page: Page
+    url: str
+    recipe: Any
+    make: Callable[[], Page]
+    lastmod: datetime | None = None  # for the sitemap
+    noindex: bool = False
+
+    @property
+    def page(self) -> Page:
+        return self.make()
 
 
 class Planner:
@@ -162,8 +175,8 @@ class Planner:
                          terms=self._entries(self.authors, self.site.by_author))
         yield from self.archive()
         yield self.index("search", "Search", self.urls.search(), noindex=True)
-        yield PageSpec("404.html", "404.html", self._page("404", self.urls.base_path + "404.html", "Page not found",
-                                                         "The page you asked for is not here.", noindex=True))
+        yield self._spec("404.html", self._page("404", self.urls.base_path + "404.html", "Page not found",
+                                                "The page you asked for is not here.", noindex=True))
 
     @staticmethod
     def _entries(refs: Mapping[str, TermRef], members: Mapping[str, Sequence[str]]) -> tuple[TermEntry, ...]:
@@ -175,7 +188,10 @@ class Planner:
                     canonical=self.urls.absolute(url), **parts)  # type: ignore[arg-type]
 
     def _spec(self, template: str, page: Page) -> PageSpec:
-        return PageSpec(self.urls.output_path(page.url), template, page)
+        """A page whose view model is cheap enough to make at once: it is its own recipe."""
+        first = page.items[0] if page.items else page.lead
+        return PageSpec(self.urls.output_path(page.url), template, page.url, page, lambda: page,
+                        first.date if first else None, page.noindex)
 
     def home(self) -> PageSpec:
         cards = [self.cards[a.slug] for a in self.site.articles]
@@ -211,19 +227,26 @@ class Planner:
         shown = {article.slug, *related}
         # "More in topic": the newest others; a slice bounds the scan (at most 1 + len(related) are skipped).
         more = tuple(self.cards[s] for s in siblings[:MORE_IN_TOPIC + len(shown)] if s not in shown)[:MORE_IN_TOPIC]
+        previous = self.cards[siblings[position + 1]] if position + 1 < len(siblings) else None
+        newer = self.cards[siblings[position - 1]] if position > 0 else None
+        body = self.body_ref(article)
+        # Everything _article_page reads: the file's digest stands for headings, extra and summary.
+        recipe = ("article", article.digest, card, body, related_cards, more, previous, newer)
+        lastmod = datetime.fromisoformat(card.updated_iso) if card.updated_iso else card.date
+        return PageSpec(self.urls.output_path(card.url), "article.html", card.url, recipe,
+                        functools.partial(self._article_page, article, card, body, related_cards, more, previous,
+                                          newer), lastmod)
+
+    def _article_page(self, article: Article, card: Card, body: BodyRef, related: tuple[Card, ...],
+                      more: tuple[Card, ...], previous: Card | None, newer: Card | None) -> Page:
         view = ArticleView(
-            card=card, body=self.body_ref(article),
-            headings=tuple(HeadingView(h.level, h.anchor, h.text) for h in article.headings),
-            related=related_cards, more_in_topic=more,
-            previous=self.cards[siblings[position + 1]] if position + 1 < len(siblings) else None,
-            next=self.cards[siblings[position - 1]] if position > 0 else None,
-            extra=dict(article.extra),
+            card=card, body=body, headings=tuple(HeadingView(h.level, h.anchor, h.text) for h in article.headings),
+            related=related, more_in_topic=more, previous=previous, next=newer, extra=dict(article.extra),
         )
         canonical = self.urls.absolute(card.url)
         data = news_article(card, canonical=canonical, origin=self.urls.origin, publisher=self.publisher)
-        page = self._page("article", card.url, article.title, article.summary, article=view, image=card.image,
+        return self._page("article", card.url, article.title, article.summary, article=view, image=card.image,
                           topic=card.topic, feed_url=card.topic.feed_url, structured_data=data)
-        return self._spec("article.html", page)
 
     def listing(self, kind: str, slugs: Sequence[str], title: str, description: str, url_of: Callable[[int], str],
                 **parts: object) -> Iterator[PageSpec]:
