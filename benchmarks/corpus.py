@@ -2,7 +2,8 @@
 
 Each article has front matter (title, date over ten years, topic, 2-4 tags that lean towards
 its topic, 1-2 authors, summary) and a Markdown body of 600-1,400 words with headings, lists,
-links, emphasis, strong text and quotes. The same N always gives the same files.
+links, emphasis, strong text and quotes, drawn from its topic's vocabulary and words of its own
+story. The same N always gives the same files.
 """
 
 from __future__ import annotations
@@ -66,11 +67,29 @@ def paragraph(rng: random.Random, words: list[str]) -> str:
     return " ".join(sentence(rng, words, rng.randint(9, 22)) for _ in range(rng.randint(3, 6)))
 
 
+SYLLABLES = ["ka", "lo", "mi", "ren", "tas", "vo", "sel", "dun", "pra", "ne", "gol", "fi", "bar", "tu", "ost", "ham",
+             "li", "zem", "cor", "ya"]
+
+
+def coined(rng: random.Random, count: int) -> list[str]:
+    """Made-up words: the names, places and specialist terms that make each story its own."""
+    return ["".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(count)]
+
+
+# Each topic has a large vocabulary of its own beside its headline words, so two articles of a
+# topic share the topic's language without being near-copies of each other.
+_VOCABULARY_RNG = random.Random(1987)
+TOPIC_TERMS = {slug: words.split() + coined(_VOCABULARY_RNG, 300) for slug, (_title, words) in TOPICS.items()}
+
+
 def article(index: int, rng: random.Random, start: datetime) -> tuple[str, str]:
     slug_topic = rng.choice(sorted(TOPICS))
     title_words, vocab = TOPICS[slug_topic][0], TOPICS[slug_topic][1].split()
     other = TOPICS[rng.choice(sorted(TOPICS))][1].split()
-    words = vocab * 3 + other  # mostly the topic's vocabulary, some of another topic's
+    # The story's own words (a few dozen of the topic's), the topic's headline words, a little of
+    # another topic: articles of a topic are related, each story distinct.
+    story = rng.sample(TOPIC_TERMS[slug_topic], 40)
+    words = story * 3 + vocab + other
     title = f"{rng.choice(PLACES)} {rng.choice(vocab)} {rng.choice(COMMON)} {rng.choice(vocab)} {index}"
     date = start + timedelta(minutes=rng.randrange(10 * 365 * 24 * 60))
     tags = sorted({rng.choice(vocab).title() for _ in range(rng.randint(1, 3))} | {rng.choice(other).title()})
