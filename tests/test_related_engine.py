@@ -365,3 +365,23 @@ def test_changed_lists_names_exactly_the_lists_that_differ() -> None:
     after = {"a": ("b", "c"), "b": ("c", "a"), "d": ("a", "b")}
     assert changed_lists(before, after) == {"b", "c", "d"}
     assert changed_lists(before, before) == set()
+
+
+def test_near_copies_are_pairs_not_chains() -> None:
+    """A~B and B~C (but not A~C): a list may hold A and C together, never A and B."""
+    import numpy as np
+
+    from builder.related.assemble import _Row
+
+    copies = {0: frozenset({1}), 1: frozenset({0, 2}), 2: frozenset({1})}
+    parts = np.zeros(5)
+    row = _Row(doc=9, count=3, excluded=frozenset())
+    row.offer(0, parts, copies)
+    row.offer(1, parts, copies)  # a near-copy of 0: skipped
+    row.offer(2, parts, copies)  # only a copy of 1, which is not listed: taken
+    row.offer(3, parts, copies)
+    assert row.items == [0, 2, 3]
+    pinned = _Row(doc=9, count=3, excluded=frozenset())
+    pinned.offer(0, parts, copies)
+    pinned.offer(1, parts, copies, pinned=True)  # an editor's pin is taken as given
+    assert pinned.items == [0, 1]

@@ -13,6 +13,9 @@ from builder.related.signals import SIGNALS
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # (doc, size) -> candidate columns to fall back on
 Pool = Callable[[int, int], np.ndarray]
+# doc -> the documents that are near-copies of it (only documents that have any)
+Copies = dict[int, frozenset[int]]
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -34,23 +37,21 @@ class _Row:
     items: list[int] = field(default_factory=list)
     parts: list[np.ndarray] = field(default_factory=list)
     pinned: list[bool] = field(default_factory=list)
-    used_stories: set[int] = field(default_factory=set)
 
     @property
     def full(self) -> bool:
         return len(self.items) >= self.count
 
-    def offer(self, col: int, parts: np.ndarray, stories: np.ndarray, *, pinned: bool = False,
+    def offer(self, col: int, parts: np.ndarray, copies: Copies, *, pinned: bool = False,
               allow_same_story: bool = False) -> None:
         if self.full or col == self.doc or col in self.excluded or col in self.items:
             return
-        # an editor's pins are taken as given; computed items skip a story already listed
-        if not (pinned or allow_same_story) and int(stories[col]) in self.used_stories:
+        # an editor's pins are taken as given; computed items skip a near-copy of one already listed
+        if not (pinned or allow_same_story) and not copies.get(col, _NONE).isdisjoint(self.items):
             return
         self.items.append(col)
         self.parts.append(parts)
         self.pinned.append(pinned)
-        self.used_stories.add(int(stories[col]))
 
 
 def rank(table: np.ndarray, score: Scorer, head: int, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +83,7 @@ def assemble(
     table: np.ndarray,
     pins: Sequence[tuple[int, ...]],
     excludes: Sequence[frozenset[int]],
-    stories: np.ndarray,
+    copies: Copies,
     fallback: Pool,
     score: Scorer,
 ) -> RowLists:
@@ -91,9 +92,10 @@ def assemble(
     columns, head_parts = rank(table, score, count)
     lengths = (columns >= 0).sum(axis=1)
     # rows the plain "take the best COUNT" rule cannot serve go the careful way
-    story_size = np.bincount(stories, minlength=n_docs)
-    in_shared_story = np.where(columns >= 0, story_size[stories[np.maximum(columns, 0)]], 0) > 1
-    shared_story = in_shared_story.sum(axis=1) > 1
+    has_copy = np.zeros(n_docs, dtype=bool)
+    has_copy[list(copies)] = True
+    # two candidates that both have near-copies might be copies of each other: check those rows
+    shared_story = np.where(columns >= 0, has_copy[np.maximum(columns, 0)], False).sum(axis=1) > 1
     special = (lengths < count) | shared_story
     special |= np.fromiter((bool(p) or bool(e) for p, e in zip(pins, excludes)), dtype=bool, count=n_docs)
 
@@ -116,22 +118,22 @@ def assemble(
         row_parts = careful_parts[careful_start[at] : careful_start[at + 1]]
         where = {int(c): k for k, c in enumerate(row_cols)}
         for pin in pins[int(doc)]:
-            row.offer(pin, row_parts[where[pin]], stories, pinned=True)
+            row.offer(pin, row_parts[where[pin]], copies, pinned=True)
         for col, col_parts in zip(row_cols, row_parts):
             if row.full:
                 break
-            row.offer(int(col), col_parts, stories)
+            row.offer(int(col), col_parts, copies)
         if not row.full:
             short.append(row)
         _store(row, items, item_parts, pinned)
     if short:
-        _fill(short, fallback, score, stories, n_docs)
+        _fill(short, fallback, score, copies, n_docs)
         for row in short:
             _store(row, items, item_parts, pinned)
     return RowLists(items, item_parts, pinned)
 
 
-def _fill(rows: list[_Row], fallback: Pool, score: Scorer, stories: np.ndarray, n_docs: int) -> None:
+def _fill(rows: list[_Row], fallback: Pool, score: Scorer, copies: Copies, n_docs: int) -> None:
     """Complete short lists from each document's fallback pool, widening it as needed.
 
     Only when the whole corpus cannot complete a list without it may a second article of a
@@ -155,7 +157,7 @@ def _fill(rows: list[_Row], fallback: Pool, score: Scorer, stories: np.ndarray, 
                 for k in np.lexsort((pool, -total)):
                     if row.full:
                         break
-                    row.offer(int(pool[k]), pool_parts[k], stories, allow_same_story=allow_same_story)
+                    row.offer(int(pool[k]), pool_parts[k], copies, allow_same_story=allow_same_story)
 
 
 def _store(row: _Row, items: list[np.ndarray], parts: list[np.ndarray], pinned: list[np.ndarray]) -> None:

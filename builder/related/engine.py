@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from builder.config import RelatedWeights
 from builder.related.analyze import Analyzer
@@ -79,7 +78,7 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
     queries = query_vectors(vectors.matrix)
     first_k = max(TEXT_CANDIDATES, EXPAND_NEIGHBOURS, 2 * count)
     neighbours, similarity = top_k(queries, vectors.matrix, first_k)
-    clusters = near_duplicate_clusters(vectors.matrix, queries, neighbours, similarity)
+    copies = near_duplicates(vectors.matrix, queries, neighbours, similarity)
     # the text signal is the cosine of neighbourhood-expanded vectors (see vectors.expand)
     lent = prune_rows(vectors.matrix, LENT_TERMS)
     expanded = expand(vectors.matrix, lent, neighbours[:, :EXPAND_NEIGHBOURS],
@@ -96,7 +95,7 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
         by_tags, _ = top_k(tags, tags, TAG_CANDIDATES)
         sources.append(by_tags)
     table = candidate_table(sources if count > 0 else [], pins, n_docs)
-    lists = assemble(count, table, pins, excludes, clusters, _Fallback(signals), signals.score)
+    lists = assemble(count, table, pins, excludes, copies, _Fallback(signals), signals.score)
     return Outcome(ordered, analyses, vectors, signals, lists)
 
 
@@ -132,9 +131,11 @@ def candidate_table(sources: list[np.ndarray], pins: list[tuple[int, ...]], n_do
     return table[:, :used]
 
 
-def near_duplicate_clusters(matrix: sp.csr_matrix, queries: sp.csr_matrix, neighbours: np.ndarray,
-                            partial: np.ndarray) -> np.ndarray:
-    """A story id per document: documents joined by text cosine above NEAR_DUPLICATE share one.
+def near_duplicates(matrix: sp.csr_matrix, queries: sp.csr_matrix, neighbours: np.ndarray,
+                            partial: np.ndarray) -> dict[int, frozenset[int]]:
+    """Each document's near-copies: the documents whose text cosine with it is above NEAR_DUPLICATE.
+    Pairs, not clusters: joining pairs into connected clusters let a run of similar articles
+    chain into one huge "story" and starve every list of them.
 
     PARTIAL scores come from pruned queries (a document's strongest terms). The exact cosine
     is computed only where the partial score keeps at least DUPLICATE_PREFILTER of the query's
@@ -150,10 +151,12 @@ def near_duplicate_clusters(matrix: sp.csr_matrix, queries: sp.csr_matrix, neigh
     rows = np.repeat(np.arange(n_docs), maybe.sum(axis=1))
     cols = neighbours[maybe].astype(np.int64)
     close = pair_dots(matrix, rows, cols) > NEAR_DUPLICATE
-    rows, cols = rows[close], cols[close]
-    graph = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n_docs, n_docs))
-    _, labels = connected_components(graph, directed=False)
-    return np.asarray(labels, dtype=np.int64)
+    copies: dict[int, set[int]] = {}
+    for a, b in zip(rows[close].tolist(), cols[close].tolist()):
+        if a != b:
+            copies.setdefault(a, set()).add(b)
+            copies.setdefault(b, set()).add(a)
+    return {doc: frozenset(partners) for doc, partners in copies.items()}
 
 
 class _Fallback:
