@@ -171,7 +171,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     # Plain URLs, no content hashes: a CSS edit then changes one file, not every page of the site.
     static_urls = {rel: urls.static(rel) for rel in static_files}
     renderer = Renderer(loaded.theme.template_dirs, planner.site_view(), site.data, static_urls, source,
-                        config.date_format)
+                        config.date_format, compiled=cache.state.templates)
     fingerprints = Fingerprints()
     site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
     old_keys = cache.state.pages if cache.state.output == str(writer.output.resolve()) else {}
@@ -184,6 +184,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
         else:
             todo.append(index)
     loaded.watch.lap("page keys")
+    renderer.prepare({specs[index].template for index in todo})
     job = _RenderJob(specs, renderer, writer.output, writer.staging)
     seen: set[tuple[str, int | None, str]] = set()
     done = 0
@@ -254,7 +255,9 @@ def write_sitemaps(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpe
     entries = [Entry(urls.absolute(spec.url), spec.lastmod) for spec in specs if not spec.noindex]
     news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in planner.cards.values()]
     recent = [n for n in news if loaded.now - NEWS_WINDOW <= n.published <= loaded.now]  # what the clock changes
-    key = fingerprints.of("sitemaps", entries, recent, config.title, config.language)
+    # plain tuples: pickling 10,000 slotted dataclasses one by one costs a third of a second
+    key = fingerprints.of("sitemaps", [(e.url, e.lastmod) for e in entries],
+                          [(n.url, n.title, n.published) for n in recent], config.title, config.language)
     names = ["sitemap.xml", "news-sitemap.xml", "robots.txt"]
     if len(entries) > MAX_URLS:
         names += [f"sitemap-{n}.xml" for n in range(1, -(-len(entries) // MAX_URLS) + 1)]

@@ -61,6 +61,7 @@ class CacheState:
     output: str = ""  # the output folder the page keys describe
     pages: dict[str, str] = field(default_factory=dict)  # output path -> key of what was written
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (input key, lists)
+    templates: dict[str, bytes] = field(default_factory=dict)  # compiled Jinja templates by Jinja's key
     saved_ns: int = 0
 
 

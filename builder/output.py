@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 MARKER = ".builder-site"
 _MARKER_TEXT = ("This folder is made by `builder build`, which replaces and deletes files here.\n"
@@ -93,6 +94,7 @@ class SiteWriter:
     def __init__(self, output: Path, *, keep: tuple[str, ...] = ()) -> None:
         self.output = output.absolute()
         self._keep_prefixes = tuple(f"{folder}/" for folder in keep)  # folders other tools write (search index)
+        self._root = str(self.output)
         self.staging = self.output.parent / f".{self.output.name}.staging-{os.getpid()}"
         if self.staging.exists():
             shutil.rmtree(self.staging)
@@ -102,7 +104,7 @@ class SiteWriter:
         self._unchanged = 0
 
     def exists(self, rel: str) -> bool:
-        return (self.output / _safe(rel)).is_file()
+        return os.path.isfile(os.path.join(self._root, _safe(rel)))  # strings: called for every page
 
     def write(self, rel: str, data: bytes) -> bool:
         """Stage `data` for `rel` unless the output already holds these exact bytes; True if staged."""
@@ -168,22 +170,27 @@ class SiteWriter:
 
     def _remove_stale(self) -> list[str]:
         removed: list[str] = []
-        root = str(self.output)
-        cut = len(root) + 1
-        for dirpath, dirnames, filenames in os.walk(root, topdown=False):
-            prefix = dirpath[cut:] + "/" if len(dirpath) > len(root) else ""
-            for name in filenames:
-                rel = prefix + name
-                if rel != MARKER and rel not in self.expected and not rel.startswith(self._keep_prefixes):
-                    os.unlink(os.path.join(dirpath, name))
-                    removed.append(rel)
-            for name in dirnames:
-                sub = os.path.join(dirpath, name)
-                if os.path.islink(sub):
-                    os.unlink(sub)
-                elif not os.listdir(sub):
-                    os.rmdir(sub)
+        self._sweep(str(self.output), "", removed)
         return removed
+
+    def _sweep(self, folder: str, prefix: str, removed: list[str]) -> bool:
+        """Delete what the build did not produce below FOLDER (links too, never followed) and
+        the folders left empty; True when FOLDER itself is left empty."""
+        empty = True
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if self._sweep(entry.path, rel + "/", removed):
+                        os.rmdir(entry.path)
+                    else:
+                        empty = False
+                elif rel == MARKER or rel in self.expected or rel.startswith(self._keep_prefixes):
+                    empty = False
+                else:
+                    os.unlink(entry.path)
+                    removed.append(rel)
+        return empty
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -204,12 +211,15 @@ def stage(output: Path, staging: Path, rel: str, data: bytes) -> bool:
     return True
 
 
+_UNSAFE_CHARS = re.compile(r"[\\:\x00-\x1f]")  # backslash, drive colon, control characters
+
+
 def is_safe_path(rel: str) -> bool:
-    """True for a relative POSIX path that stays inside the output folder on every platform."""
-    path = PurePosixPath(rel)
-    return not (not rel or "\\" in rel or "\0" in rel or path.is_absolute() or ".." in path.parts
-                or any(part in ("", ".") for part in rel.split("/")) or ":" in rel
-                or any(ord(char) < 32 for char in rel))
+    """True for a relative POSIX path that stays inside the output folder on every platform.
+    (Called for every page of every build, so string tests rather than PurePosixPath.)"""
+    if not rel or rel[0] == "/" or _UNSAFE_CHARS.search(rel):
+        return False
+    return not any(part in ("", ".", "..") for part in rel.split("/"))
 
 
 def _safe(rel: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import traceback
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.bccache import Bucket, BytecodeCache
 
 from builder.dates import format_date
 from builder.errors import Problem
@@ -31,7 +33,9 @@ class TemplateProblem(Exception):
 
 class Renderer:
     def __init__(self, template_dirs: list[str], site: SiteView, data: Mapping[str, Any],
-                 static_urls: Mapping[str, str], source: Path, date_format: str) -> None:
+                 static_urls: Mapping[str, str], source: Path, date_format: str,
+                 compiled: dict[str, bytes] | None = None) -> None:
+        """COMPILED: a store of compiled templates kept between builds (see _StoredBytecode)."""
         self._source = source
         self._static_urls = static_urls
         self._date_format = date_format
@@ -43,6 +47,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            bytecode_cache=_StoredBytecode(compiled) if compiled is not None else None,
         )
         self.env.globals.update(site=site, data=data, static=self.static)
         self._template_keys: dict[str, str] = {}
@@ -83,6 +88,13 @@ class Renderer:
                 return
             self._collect(literal.group(1), sources)
 
+    def prepare(self, names: set[str]) -> None:
+        """Compile templates before render workers fork, so each worker need not compile them again
+        and the compiled code lands in the store; mistakes are reported by render()."""
+        for name in sorted(names):
+            with contextlib.suppress(TemplateError, OSError):
+                self.env.get_template(name)
+
     def date(self, moment: datetime, pattern: str | None = None) -> str:
         return format_date(moment, pattern or self._date_format)
 
@@ -113,6 +125,23 @@ class Renderer:
             return path.resolve().relative_to(self._source.resolve()).as_posix()
         except ValueError:
             return f"(default theme) {'/'.join(path.parts[-3:])}"
+
+
+class _StoredBytecode(BytecodeCache):
+    """Compiled templates in a dict the build cache keeps. Jinja checks each entry against the
+    template's source checksum and its own format and Python version, so stale code is never run;
+    compiling the default theme's templates cost more than rendering a page edit."""
+
+    def __init__(self, store: dict[str, bytes]) -> None:
+        self._store = store
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
 
 
 def by_reads(cards: Any) -> list[Any]:

@@ -1,16 +1,17 @@
-"""Rendering: template dependency keys, the by_reads filter."""
+"""Rendering: template dependency keys, compiled templates kept between builds, the by_reads filter."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 from builder.render import Renderer, by_reads
 
 
-def renderer_for(folder: Path) -> Renderer:
+def renderer_for(folder: Path, compiled: dict[str, bytes] | None = None) -> Renderer:
     return Renderer([str(folder)], site=None, data={}, static_urls={}, source=folder,  # type: ignore[arg-type]
-                    date_format="%Y")
+                    date_format="%Y", compiled=compiled)
 
 
 def test_template_key_follows_extends_include_and_import(tmp_path: Path) -> None:
@@ -29,6 +30,25 @@ def test_template_key_follows_extends_include_and_import(tmp_path: Path) -> None
     dynamic = renderer_for(tmp_path).template_key("tag.html")
     (tmp_path / "base.html").write_text("<body>changed</body>")
     assert renderer_for(tmp_path).template_key("tag.html") != dynamic
+
+
+def test_compiled_templates_are_reused_until_the_template_changes(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("first {{ page }}")
+    store: dict[str, bytes] = {}
+    spec = SimpleNamespace(template="page.html", page="A", path="index.html")
+    assert renderer_for(tmp_path, store).render(spec) == b"first A"  # type: ignore[arg-type]
+    assert len(store) == 1
+    stored = dict(store)
+    again = renderer_for(tmp_path, store)
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the stored code should have been used")
+
+    again.env.compile = no_compiling  # type: ignore[method-assign, assignment]
+    assert again.render(spec) == b"first A"  # type: ignore[arg-type]
+    (tmp_path / "page.html").write_text("second {{ page }}")
+    assert renderer_for(tmp_path, store).render(spec) == b"second A"  # type: ignore[arg-type]
+    assert store != stored
 
 
 def test_by_reads_sorts_most_read_first_and_unknown_last() -> None:
