@@ -7,7 +7,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from builder.compact import pickled_as_tuple
 
+
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
     """One thing wrong with the user's input, phrased so a non-programmer can fix it."""

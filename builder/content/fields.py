@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
+from builder.compact import pickled_as_tuple
 from builder.content.frontmatter import FrontMatter, split_front_matter
 from builder.content.markup import MarkdownRenderer, Rendered
 from builder.content.model import Article, ImageRef
@@ -24,6 +25,7 @@ SUMMARY_LIMIT = 300
 _DATE_HINT = "write it as YYYY-MM-DD or YYYY-MM-DD HH:MM (optionally with a timezone such as +02:00)"
 
 
+@pickled_as_tuple
 @dataclass(slots=True)
 class ParseResult:
     article: Article | None

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from builder.compact import pickled_as_tuple
 from builder.config import SiteConfig
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Heading:
     level: int
@@ -17,6 +19,7 @@ class Heading:
     text: str
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class ImageRef:
     """An image named in front matter: `src` is a content-relative path or an absolute URL."""
@@ -26,6 +29,7 @@ class ImageRef:
     caption: str = ""
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Article:
     source: str  # path relative to the site folder, POSIX style: "content/peace/talks.md"
@@ -57,6 +61,7 @@ class Article:
         return max(1, round(self.word_count / 220))
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Topic:
     slug: str
@@ -64,6 +69,7 @@ class Topic:
     description: str = ""
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Term:
     """A tag or an author: a display name and its URL slug."""
