@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import traceback
@@ -24,6 +25,10 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A build makes millions of small objects that live until it ends, and Python's default
+    # collector thresholds made it rescan them again and again: a fifth of an edit rebuild at
+    # 10,000 articles. Cycles are still collected, only less often.
+    gc.set_threshold(10_000, 50, 50)
     parser = _parser()
     args = parser.parse_args(argv)
     reporter = Reporter()
