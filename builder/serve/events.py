@@ -54,7 +54,7 @@ class ChangeBatcher:
     """
 
     source: str
-    quiet: float = 0.1
+    quiet: float = 0.05  # an editor's save or a checkout writes its files within a few milliseconds
     max_wait: float = 2.0
     _changed: set[str] = field(default_factory=set)
     _fresh: set[str] = field(default_factory=set)  # first seen in this batch as newly created
