@@ -171,13 +171,13 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     # A cached article whose body went missing from the store, or whose text analysis is gone,
     # is parsed again (its text lives only in the file).
     needed = {r.article.body_key: rel for rel, r in results.items() if r.article is not None}
-    lost = {rel for rel, r in results.items() if r.article is not None
-            and related_key(r.article, config.language) not in old.analyses}
+    keys = {rel: related_key(r.article, config.language) for rel, r in results.items() if r.article is not None}
+    lost = {rel for rel, key in keys.items() if key not in old.analyses}
     for rel in {needed[key] for key in cache.bodies.missing(set(needed))} | lost:
         del results[rel]
+        del keys[rel]
         todo.append(rel)
-    analyses = {related_key(r.article, config.language): old.analyses[related_key(r.article, config.language)]
-                for r in results.values() if r.article is not None}
+    analyses = {key: old.analyses[key] for key in keys.values()}
     done = 0
     for batch in map_chunks(_parse_files, todo, jobs=jobs, shared=(str(source), settings)):
         for rel, stamp, result, analysis in batch:
