@@ -9,7 +9,7 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from builder.cache import Manifest, code_version
 from builder.content.discover import CONTENT
@@ -41,9 +41,30 @@ def input_digest(options: BuildOptions) -> str | None:
 def output_digest(output: Path) -> str:
     """A digest of the output's files as the build left them (the search index aside)."""
     hasher = hashlib.blake2b(digest_size=16)
-    for path, stat in _stamps(output, skip=output / INDEX_FOLDER):
-        hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    if output.is_dir():
+        _hash_folder(str(output), "", hasher, skip=INDEX_FOLDER)
     return hasher.hexdigest()
+
+
+def _hash_folder(folder: str, prefix: str, hasher: Any, skip: str | None = None) -> None:
+    """Add every entry below FOLDER, in name order, with its lstat stamp. Links are stamped, not
+    followed: the build never makes any in its output, and its sweep removes any it finds. (An
+    os.walk with a realpath per folder, needed when following links, took 0.4 s for the 10,000
+    folders of a 10,000-article site.)"""
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if rel != skip:
+                hasher.update(f"{rel}/\n".encode("utf-8", "surrogateescape"))
+                _hash_folder(entry.path, rel + "/", hasher)
+            continue
+        try:
+            stat = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        hasher.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_mode}\n".encode("utf-8", "surrogateescape"))
 
 
 def _stamps(root: Path, skip: Path | None = None) -> list[tuple[str, os.stat_result]]:
