@@ -24,9 +24,10 @@ from builder.freshness import input_digest, output_digest, still_valid, valid_un
 from builder.images import image_size
 from builder.load import LoadedSite, Progress, load_site
 from builder.output import SiteWriter, check_output_folder, is_safe_path, stage, sync_folder
-from builder.pages import PageSpec, Planner
+from builder.pages import PageSpec, Planner, Unit
 from builder.parallel import map_chunks
 from builder.render import Renderer, TemplateProblem
+from builder.replan import PageRecord, changed_cards, plan_units, unit_records
 from builder.search import INDEX_FOLDER, build_index
 from builder.sitemaps import MAX_URLS, NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.urls import Urls
@@ -154,27 +155,43 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     urls = Urls(config.base_path, config.origin)
     sizes = _ImageSizes(source, cache)
     planner = Planner(site, urls, sizes, loaded.source_urls, cache.bodies.get)
-    specs = list(planner.plan(loaded.relations.lists))
-    feeds = list(planner.feeds())
-    loaded.watch.lap("plan")
     static_files, static_warnings = loaded.theme.static_files() if loaded.theme else ({}, [])
     loaded.warnings.extend(static_warnings)
-    outputs: dict[str, str] = {spec.path: f"the page {spec.url}" for spec in specs}
+    # Plain URLs, no content hashes: a CSS edit then changes one file, not every page of the site.
+    static_urls = {rel: urls.static(rel) for rel in static_files}
+    renderer = None
+    if loaded.theme is not None:
+        renderer = Renderer(loaded.theme.template_dirs, planner.site_view(), site.data, static_urls, source,
+                            config.date_format, compiled=cache.state.templates)
+    fingerprints = Fingerprints()
+    site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
+    same_output = cache.state.output == str(writer.output.resolve())
+    old_keys = cache.state.pages if same_output else {}
+    cards = {a.slug: planner.card_token(a) for a in site.articles}
+
+    def inputs_of(unit: Unit) -> str | None:
+        if unit.inputs is None or renderer is None:
+            return None
+        return "\0".join([site_key, *map(renderer.template_key, unit.templates), unit.inputs])
+
+    plan = plan_units(planner.units(loaded.relations.lists), inputs_of, cache.state.units if same_output else {},
+                      changed_cards(cache.state.cards, cards), writer.exists)
+    feeds = list(planner.feeds())
+    loaded.watch.lap("plan")
+    outputs: dict[str, str] = {page.path: f"the page {page.url}" for page in plan.pages}
     for name in ("sitemap.xml", "news-sitemap.xml", "robots.txt", *(f.path for f in feeds)):
         outputs[name] = f"the generated {name}"
     assets = [rel for rel in site.assets if _claim(outputs, rel.removeprefix(f"{CONTENT}/"), rel, problems)]
     statics = {rel: path for rel, path in static_files.items()
                if _claim(outputs, f"static/{rel}", f"theme file static/{rel}", problems)}
     new_keys: dict[str, str] = {}
-    if loaded.theme is None:
-        return len(specs), 0, new_keys
-    # Plain URLs, no content hashes: a CSS edit then changes one file, not every page of the site.
-    static_urls = {rel: urls.static(rel) for rel in static_files}
-    renderer = Renderer(loaded.theme.template_dirs, planner.site_view(), site.data, static_urls, source,
-                        config.date_format, compiled=cache.state.templates)
-    fingerprints = Fingerprints()
-    site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
-    old_keys = cache.state.pages if cache.state.output == str(writer.output.resolve()) else {}
+    if renderer is None:
+        return len(plan.pages), 0, new_keys
+    for record in plan.kept.values():
+        for page in record.pages:
+            writer.keep(page.path)
+            new_keys[page.path] = page.key
+    specs = plan.specs
     todo: list[int] = []
     for index, spec in enumerate(specs):
         key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
@@ -203,14 +220,16 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
             progress("render", done, len(todo))
     loaded.watch.lap("render")
     write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
-    write_sitemaps(loaded, planner, specs, fingerprints, old_keys, new_keys, writer)
+    write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
     for rel, path in statics.items():
         writer.copy(f"static/{rel}", path)
     loaded.watch.lap("feeds, sitemaps, files")
     cache.state.image_sizes = sizes.known
-    return len(specs), len(todo), new_keys
+    cache.state.units = unit_records(plan, new_keys)
+    cache.state.cards = cards
+    return len(plan.pages), len(todo), new_keys
 
 
 def _render_pages(job: _RenderJob, indices: Sequence[int]) -> list[tuple[int, bool, Problem | None]]:
@@ -247,14 +266,15 @@ def write_feeds(loaded: LoadedSite, planner: Planner, feeds: Sequence[Any], fing
                                      body_of=body_of if full else None))
 
 
-def write_sitemaps(loaded: LoadedSite, planner: Planner, specs: Sequence[PageSpec], fingerprints: Fingerprints,
-                   old_keys: dict[str, str], new_keys: dict[str, str], writer: SiteWriter) -> None:
+def write_sitemaps(loaded: LoadedSite, planner: Planner, pages: Sequence[PageSpec | PageRecord],
+                   fingerprints: Fingerprints, old_keys: dict[str, str], new_keys: dict[str, str], writer: SiteWriter) -> None:
     """Sitemaps and robots.txt, made again only when the addresses or dates they list changed."""
     config, urls = loaded.config, planner.urls
     origin_base = urls.absolute(urls.home())
-    entries = [Entry(urls.absolute(spec.url), spec.lastmod) for spec in specs if not spec.noindex]
-    news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in planner.cards.values()]
-    recent = [n for n in news if loaded.now - NEWS_WINDOW <= n.published <= loaded.now]  # what the clock changes
+    entries = [Entry(urls.absolute(page.url), page.lastmod) for page in pages if not page.noindex]
+    cards = [planner.cards[a.slug] for a in loaded.site.articles if a.date >= loaded.now - NEWS_WINDOW]
+    news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in cards]
+    recent = [n for n in news if n.published <= loaded.now]  # what the clock changes
     # plain tuples: pickling 10,000 slotted dataclasses one by one costs a third of a second
     key = fingerprints.of("sitemaps", [(e.url, e.lastmod) for e in entries],
                           [(n.url, n.title, n.published) for n in recent], config.title, config.language)

@@ -25,7 +25,7 @@ FORMAT = 1
 _STATE = "state.pickle"
 _BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
-_CHUNKED = ("parsed", "analyses")  # CacheState tables written in pieces of _CHUNK entries (see persist_now)
+_CHUNKED = ("parsed", "analyses", "units", "cards")  # CacheState tables written in pieces of _CHUNK entries (see persist_now)
 _CHUNK = 2000
 
 
@@ -60,6 +60,8 @@ class CacheState:
     image_sizes: dict[str, tuple[int, int, tuple[int, int] | None]] = field(default_factory=dict)
     output: str = ""  # the output folder the page keys describe
     pages: dict[str, str] = field(default_factory=dict)  # output path -> key of what was written
+    units: dict[str, Any] = field(default_factory=dict)  # page unit -> UnitRecord (builder.replan)
+    cards: dict[str, Any] = field(default_factory=dict)  # article slug -> card token (Planner.card_token)
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (input key, lists)
     templates: dict[str, bytes] = field(default_factory=dict)  # compiled Jinja templates by Jinja's key
     saved_ns: int = 0
@@ -244,7 +246,8 @@ class Cache:
         handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".state-")
         # The two big tables go in pieces: pickling keeps a memo of every object it wrote, and for
         # 100,000 articles' analyses in one piece that memo alone took a quarter of a gigabyte.
-        head = dataclasses.replace(state, parsed={}, analyses={})  # the _CHUNKED tables
+        empty: dict[str, Any] = {name: {} for name in _CHUNKED}
+        head = dataclasses.replace(state, **empty)
         with os.fdopen(handle, "wb") as stream:
             pickle.dump(head, stream, protocol=pickle.HIGHEST_PROTOCOL)
             for name in _CHUNKED:

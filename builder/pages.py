@@ -7,7 +7,7 @@ import hashlib
 import html
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,20 @@ ImageSizes = Callable[[str], tuple[int, int] | None]  # content-relative path ->
 
 
 @dataclass(frozen=True, slots=True)
+class Unit:
+    """Pages planned together. With the site-wide inputs and the unit's templates, `inputs` and the
+    cards of the articles the pages showed last time determine the pages exactly; when none of
+    those changed, the unit need not be planned again (builder.build). `inputs` None: always
+    planned (the pages read the whole site). `plan` returns the pages and the slugs of the
+    articles whose cards they depend on."""
+
+    name: str
+    inputs: str | None
+    templates: tuple[str, ...]
+    plan: Callable[[], tuple[list[PageSpec], tuple[str, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
 class PageSpec:
     """A page to write. Its view model is made only when the page is rendered (`page`); whether it
     must be is decided from `recipe`, which holds everything the view model is made from (cards and
@@ -82,7 +96,7 @@ class Planner:
                        for t in site.topics}
         self.tags = {s: TermRef(s, t.name, urls.tag(s)) for s, t in site.tags.items()}
         self.authors = {s: TermRef(s, t.name, urls.author(s)) for s, t in site.authors.items()}
-        self.cards = {a.slug: self._card(a) for a in site.articles}
+        self.cards = _Cards(site.by_slug, self._card)
         self._position = {slug: i for slugs in site.by_topic.values() for i, slug in enumerate(slugs)}
         logo = self.image(self.config.logo, self.config.title) if self.config.logo else None
         self.publisher = organization(self.config.title, urls.absolute(urls.home()), logo.absolute if logo else None)
@@ -154,29 +168,88 @@ class Planner:
     # --- pages -------------------------------------------------------------------------------
 
     def plan(self, related: Mapping[str, Sequence[str]]) -> Iterator[PageSpec]:
-        yield self.home()
-        for article in self.site.articles:
-            yield self.article(article, related.get(article.slug, ()))
+        for unit in self.units(related):
+            yield from unit.plan()[0]
+
+    def units(self, related: Mapping[str, Sequence[str]]) -> Iterator[Unit]:
+        """Every page of the site, in groups that are planned together, in sitemap order."""
+        site, urls = self.site, self.urls
+        orders = {f"topic:{t}": _sequence(slugs) for t, slugs in site.by_topic.items()}
+        yield Unit("home", None, ("home.html",), lambda: ([self.home()], ()))
+        for article in site.articles:
+            slugs = related.get(article.slug, ())
+            yield Unit(f"article:{article.slug}", "\0".join([orders[f"topic:{site.topic_of[article.slug]}"],
+                                                              self.body_token(article), *slugs]),
+                       ("article.html",), functools.partial(self._article_unit, article, slugs))
+        reads = _sequence(f"{slug}={count}" for slug, count in sorted(site.reads.items()))
         for topic in self.topics.values():
-            yield from self.listing("topic", self.site.by_topic.get(topic.slug, ()), topic.title,
-                                    topic.description or f"The latest articles on {topic.title}.",
-                                    functools.partial(self.urls.topic, topic.slug), topic=topic, feed_url=topic.feed_url)
+            members = site.by_topic.get(topic.slug, ())
+            yield self._listing_unit(
+                "topic", topic.slug, members, f"{orders.get(f'topic:{topic.slug}', '')}\0{reads}",
+                functools.partial(self.listing, "topic", members, topic.title,
+                                  topic.description or f"The latest articles on {topic.title}.",
+                                  functools.partial(urls.topic, topic.slug), topic=topic, feed_url=topic.feed_url))
         for slug, term in self.tags.items():
-            feed = self.urls.feed(f"tags/{slug}/") if self.config.feeds.tags else None
-            yield from self.listing("tag", self.site.by_tag[slug], term.name, f"Articles tagged “{term.name}”.",
-                                    functools.partial(self.urls.tag, slug), term=term, feed_url=feed)
+            feed = urls.feed(f"tags/{slug}/") if self.config.feeds.tags else None
+            members = site.by_tag[slug]
+            yield self._listing_unit(
+                "tag", slug, members, f"{term.name}\0{feed}",
+                functools.partial(self.listing, "tag", members, term.name, f"Articles tagged “{term.name}”.",
+                                  functools.partial(urls.tag, slug), term=term, feed_url=feed))
         for slug, term in self.authors.items():
-            yield from self.listing("author", self.site.by_author[slug], term.name, f"Articles by {term.name}.",
-                                    functools.partial(self.urls.author, slug), term=term)
+            members = site.by_author[slug]
+            yield self._listing_unit(
+                "author", slug, members, term.name,
+                functools.partial(self.listing, "author", members, term.name, f"Articles by {term.name}.",
+                                  functools.partial(urls.author, slug), term=term))
+        yield Unit("indexes", None, ("topics.html", "tags.html", "authors.html"), lambda: (list(self.indexes()), ()))
+        by_year = self._by_year()
+        years = tuple(YearView(y, urls.archive(y), len(by_year[y])) for y in sorted(by_year, reverse=True))
+        yield Unit("archive", None, ("archive.html",), lambda: ([self._spec("archive.html", self._page(
+            "archive", urls.archive(), "Archive", f"Every article of {self.config.title}, by year.", years=years))], ()))
+        summary = _sequence(f"{y.year}={y.count}" for y in years)
+        for year in years:
+            members = tuple(a.slug for a in by_year[year.year])
+            yield Unit(f"year:{year.year}", f"{summary}\0{_sequence(members)}", ("year.html",),
+                       functools.partial(lambda y, m: ([self.year(y, years, m)], m), year, members))
+        yield Unit("search", None, ("search.html", "404.html"), lambda: ([
+            self.index("search", "Search", urls.search(), noindex=True),
+            self._spec("404.html", self._page("404", urls.base_path + "404.html", "Page not found",
+                                              "The page you asked for is not here.", noindex=True))], ()))
+
+    def _listing_unit(self, kind: str, slug: str, members: Sequence[str], inputs: str,
+                      plan: Callable[[], Iterator[PageSpec]]) -> Unit:
+        # Listings watch every member, not only the ones shown: "most read" ranks them all.
+        return Unit(f"{kind}:{slug}", f"{_sequence(members)}\0{inputs}", (f"{kind}.html",),
+                    lambda: (list(plan()), tuple(members)))
+
+    def _article_unit(self, article: Article, related: Sequence[str]) -> tuple[list[PageSpec], tuple[str, ...]]:
+        spec = self.article(article, related)
+        _, _, card, _, related_cards, more, previous, newer = spec.recipe
+        shown = (card, *related_cards, *more, previous, newer)
+        return [spec], tuple(c.slug for c in shown if c is not None)
+
+    def body_token(self, article: Article) -> str:
+        """What the article's own page reads besides cards: the file (its digest stands for body,
+        headings and extra fields) and where its internal links and images point."""
+        links = (f"{link}={self._source_urls.get(link) or self._image_sizes(link)}" for link in article.links)
+        return "\0".join([article.digest, article.body_key, *links])
+
+    def card_token(self, article: Article) -> tuple[Any, ...]:
+        """Everything a card is made of besides site-wide settings: equal tokens, equal cards."""
+        slug = article.slug
+        image = article.image
+        return (article.digest, slug, self.site.topic_of[slug],
+                tuple(self.authors[s].name if s in self.authors else None for s in map(slugify, article.authors)),
+                tuple(self.tags[s].name if s in self.tags else None for s in map(slugify, article.tags)),
+                self.site.reads.get(slug), self._image_sizes(image.src) if image and "://" not in image.src else None)
+
+    def indexes(self) -> Iterator[PageSpec]:
         topics = tuple(TopicEntry(**vars(t), count=len(self.site.by_topic.get(t.slug, ()))) for t in self.topics.values())
         yield self.index("topics", "Topics", self.urls.topics_index(), topics=topics)
         yield self.index("tags", "Tags", self.urls.tags_index(), terms=self._entries(self.tags, self.site.by_tag))
         yield self.index("authors", "Authors", self.urls.authors_index(),
                          terms=self._entries(self.authors, self.site.by_author))
-        yield from self.archive()
-        yield self.index("search", "Search", self.urls.search(), noindex=True)
-        yield self._spec("404.html", self._page("404", self.urls.base_path + "404.html", "Page not found",
-                                                "The page you asked for is not here.", noindex=True))
 
     @staticmethod
     def _entries(refs: Mapping[str, TermRef], members: Mapping[str, Sequence[str]]) -> tuple[TermEntry, ...]:
@@ -194,7 +267,7 @@ class Planner:
                         first.date if first else None, page.noindex)
 
     def home(self) -> PageSpec:
-        cards = [self.cards[a.slug] for a in self.site.articles]
+        cards = [self.cards[a.slug] for a in self.site.articles[:max(LEAD_WINDOW, 1 + HOME_TOP)]]
         sections = tuple(
             Section(topic, tuple(self.cards[s] for s in self.site.by_topic.get(topic.slug, ())[:HOME_PER_TOPIC]))
             for topic in self.topics.values() if self.site.by_topic.get(topic.slug)
@@ -223,7 +296,7 @@ class Planner:
         card = self.cards[article.slug]
         siblings = self.site.by_topic[card.topic.slug]
         position = self._position[article.slug]
-        related_cards = tuple(self.cards[s] for s in related if s in self.cards)
+        related_cards = tuple(self.cards[s] for s in related if s in self.site.by_slug)
         shown = {article.slug, *related}
         # "More in topic": the newest others; a slice bounds the scan (at most 1 + len(related) are skipped).
         more = tuple(self.cards[s] for s in siblings[:MORE_IN_TOPIC + len(shown)] if s not in shown)[:MORE_IN_TOPIC]
@@ -271,23 +344,22 @@ class Planner:
                        "search": "Search the articles of"}.get(kind, "") + f" {self.config.title}."
         return self._spec(f"{kind}.html", self._page(kind, url, title, description.strip(), **parts))
 
-    def archive(self) -> Iterator[PageSpec]:
+    def _by_year(self) -> dict[int, list[Article]]:
         tz = self.config.tzinfo
         by_year: dict[int, list[Article]] = defaultdict(list)
         for article in self.site.articles:
             by_year[article.date.astimezone(tz).year].append(article)
-        years = tuple(YearView(y, self.urls.archive(y), len(by_year[y])) for y in sorted(by_year, reverse=True))
-        yield self._spec("archive.html", self._page("archive", self.urls.archive(), "Archive",
-                                                    f"Every article of {self.config.title}, by year.", years=years))
-        for year in years:
-            months: dict[int, list[Card]] = defaultdict(list)
-            for article in by_year[year.year]:
-                months[article.date.astimezone(tz).month].append(self.cards[article.slug])
-            views = tuple(MonthView(format_date(datetime(year.year, m, 1), "%B"), tuple(months[m]))
-                          for m in sorted(months, reverse=True))
-            yield self._spec("year.html", self._page("year", year.url, f"Archive {year.year}",
-                                                     f"Articles published in {year.year}.", months=views, years=years))
+        return by_year
 
+    def year(self, year: YearView, years: tuple[YearView, ...], members: Sequence[str]) -> PageSpec:
+        tz = self.config.tzinfo
+        months: dict[int, list[Card]] = defaultdict(list)
+        for slug in members:
+            months[self.site.by_slug[slug].date.astimezone(tz).month].append(self.cards[slug])
+        views = tuple(MonthView(format_date(datetime(year.year, m, 1), "%B"), tuple(months[m]))
+                      for m in sorted(months, reverse=True))
+        return self._spec("year.html", self._page("year", year.url, f"Archive {year.year}",
+                                                  f"Articles published in {year.year}.", months=views, years=years))
 
     def feeds(self) -> Iterator[FeedSpec]:
         """The site feed, one per topic, and one per tag when portal.toml's [feeds] tags = true."""
@@ -309,6 +381,25 @@ class Planner:
 
 _REF = re.compile(re.escape(REF_SCHEME) + r'([^"#]*)(#[^"]*)?')
 _IMG = re.compile(r"<img\b[^>]*>")
+
+
+class _Cards(dict[str, Card]):
+    """Cards by slug, each made when first asked for: an edit rebuild plans a few pages and
+    should not pay for ten thousand cards."""
+
+    def __init__(self, articles: Mapping[str, Article], make: Callable[[Article], Card]) -> None:
+        super().__init__()
+        self._articles = articles
+        self._make = make
+
+    def __missing__(self, slug: str) -> Card:
+        card = self[slug] = self._make(self._articles[slug])
+        return card
+
+
+def _sequence(items: Iterable[str]) -> str:
+    """A short digest of an ordered list of names."""
+    return hashlib.blake2b("\n".join(items).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _window(current: int, total: int, radius: int = 2) -> list[int]:

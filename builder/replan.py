@@ -1,0 +1,85 @@
+"""Which groups of pages (builder.pages.Unit) must be planned again, and what the others were.
+
+Planning and fingerprinting every page of a 10,000-article site to find the few an edit changed
+took most of an edit rebuild. Instead each unit's record from the last build says what its pages
+were made from: its inputs (with the site-wide key and its templates' keys) and the articles
+whose cards they showed. A unit is planned again when any of those changed, when it is new, or
+when one of its files is missing from the output; otherwise its pages are kept as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from builder.compact import pickled_as_tuple
+from builder.pages import PageSpec, Unit
+
+
+@pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """A page as the last build wrote it: enough for the output, the sitemap and the next build."""
+
+    path: str
+    url: str
+    lastmod: datetime | None
+    noindex: bool
+    key: str
+
+
+@pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class UnitRecord:
+    inputs: str
+    watches: tuple[str, ...]  # slugs of the articles whose cards the unit's pages showed
+    pages: tuple[PageRecord, ...]
+
+
+@dataclass(slots=True)
+class PagePlan:
+    pages: list[PageSpec | PageRecord] = field(default_factory=list)  # every page, in sitemap order
+    specs: list[PageSpec] = field(default_factory=list)  # the pages planned this time
+    kept: dict[str, UnitRecord] = field(default_factory=dict)  # units known from the last build
+    planned: list[tuple[str, str | None, tuple[str, ...], list[PageSpec]]] = field(default_factory=list)
+
+
+def changed_cards(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
+    """Slugs whose card token differs between two builds (added and removed articles included)."""
+    changed = {slug for slug, token in after.items() if before.get(slug) != token}
+    changed.update(before.keys() - after.keys())
+    return changed
+
+
+def plan_units(units: Iterable[Unit], inputs_of: Callable[[Unit], str | None], old: Mapping[str, UnitRecord],
+               changed: set[str], exists: Callable[[str], bool]) -> PagePlan:
+    """Plan the units that need it; take the others' pages from OLD. INPUTS_OF gives a unit's
+    full inputs (site-wide and template keys included), None when it must always be planned."""
+    plan = PagePlan()
+    for unit in units:
+        inputs = inputs_of(unit)
+        record = old.get(unit.name)
+        if (inputs is not None and record is not None and record.inputs == inputs
+                and changed.isdisjoint(record.watches) and all(exists(page.path) for page in record.pages)):
+            plan.kept[unit.name] = record
+            plan.pages.extend(record.pages)
+            continue
+        specs, watches = unit.plan()
+        plan.pages.extend(specs)
+        plan.specs.extend(specs)
+        plan.planned.append((unit.name, inputs, watches, specs))
+    return plan
+
+
+def unit_records(plan: PagePlan, keys: Mapping[str, str]) -> dict[str, UnitRecord]:
+    """Records for the next build: kept units as they were, planned ones with their new page keys
+    (a unit with a page that failed to render, and so has no key, is left out)."""
+    records = dict(plan.kept)
+    for name, inputs, watches, specs in plan.planned:
+        if inputs is None or not all(spec.path in keys for spec in specs):
+            continue
+        pages = tuple(PageRecord(s.path, s.url, s.lastmod, s.noindex, keys[s.path]) for s in specs)
+        records[name] = UnitRecord(inputs, watches, pages)
+    return records
