@@ -89,5 +89,5 @@ def relate(
 
     outcome = run(docs, count, weights, language, analyses)
     slugs = [d.slug for d in outcome.docs]
-    lists = {slug: tuple(slugs[int(c)] for c in items) for slug, items in zip(slugs, outcome.lists.items)}
+    lists = {slug: tuple(slugs[c] for c in items.tolist()) for slug, items in zip(slugs, outcome.lists.items)}
     return Relations(lists, Explainer(outcome), {slug: i for i, slug in enumerate(slugs)})

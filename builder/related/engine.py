@@ -86,8 +86,10 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
     signals = make_signals(ordered, expanded, weights)
 
     index = {d.slug: i for i, d in enumerate(ordered)}
-    excludes = [frozenset(index[s] for s in d.excludes if s in index and s != d.slug) for d in ordered]
-    pins = [_resolve_pins(i, d, index, excludes[i]) for i, d in enumerate(ordered)]
+    none: frozenset[int] = frozenset()
+    excludes = [frozenset(index[s] for s in d.excludes if s in index and s != d.slug) if d.excludes else none
+                for d in ordered]
+    pins = [_resolve_pins(i, d, index, excludes[i]) if d.pins else () for i, d in enumerate(ordered)]
 
     sources = [neighbours]
     if weights.tags and signals.tags.nnz:

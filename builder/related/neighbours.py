@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+
+from builder.related.threads import each_block
 
 FLOP_BUDGET = 6_000_000  # multiply-adds per block: bounds each block's product size
 CELL_BUDGET = 6_000_000  # cells of the padded score array per block (~48 MB with its columns)
 MAX_BLOCK_ROWS = 2048
 SAMPLE_FACTOR = 8  # a sample of SAMPLE_FACTOR * k entries of a row gives a safe floor for its top k
-
-
-def _workers() -> int:
-    # scipy's sparse product and numpy's partition release the GIL, so threads do run in parallel
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _blocks(flops: np.ndarray, widths: np.ndarray) -> Iterator[tuple[int, int]]:
@@ -64,15 +59,7 @@ def top_k(queries: sp.csr_matrix, index: sp.csr_matrix, k: int) -> tuple[np.ndar
         product = (queries[start:stop] @ transposed).tocsr()
         _select(product, start, k, indices[start:stop], scores[start:stop])
 
-    blocks = list(_blocks(flops, widths))
-    workers = _workers()
-    if workers > 1 and len(blocks) > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            for _ in pool.map(run, blocks):
-                pass
-    else:
-        for block in blocks:
-            run(block)
+    each_block(run, list(_blocks(flops, widths)))
     return indices, scores
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from builder.related.threads import each_block
+
 # Title words say what a story is about more reliably than body words; the summary sits between.
 FIELD_WEIGHTS = np.array([2.0, 1.5, 1.0], dtype=np.float32)  # title, summary, body
 MIN_DF = 2  # a term in one document cannot relate two documents; it only dilutes the norm
@@ -209,11 +211,13 @@ def expand(
         (similarity[valid].astype(np.float32) * np.float32(strength), (rows, neighbours[valid])),
         shape=(n_docs, n_docs),
     )
-    parts = []
-    for start in range(0, n_docs, block):
+
+    def mix(start: int) -> sp.csr_matrix:
         stop = min(start + block, n_docs)
         mixed = matrix[start:stop] + graph[start:stop] @ lent
-        parts.append(normalize_rows(prune_rows(mixed.tocsr(), keep)))
+        return normalize_rows(prune_rows(mixed.tocsr(), keep))
+
+    parts = each_block(mix, range(0, n_docs, block))
     expanded = sp.vstack(parts, format="csr") if parts else matrix.copy()
     expanded.sort_indices()
     return expanded
@@ -222,8 +226,11 @@ def expand(
 def pair_dots(matrix: sp.csr_matrix, left: np.ndarray, right: np.ndarray, block: int = 16_384) -> np.ndarray:
     """Row-by-row dot products matrix[left[k]] . matrix[right[k]], computed in blocks."""
     out = np.zeros(left.size, dtype=np.float32)
-    for start in range(0, left.size, block):
+
+    def dots(start: int) -> None:
         stop = min(start + block, left.size)
         product = matrix[left[start:stop]].multiply(matrix[right[start:stop]])
         out[start:stop] = np.asarray(product.sum(axis=1), dtype=np.float32).ravel()
+
+    each_block(dots, range(0, left.size, block))
     return out
