@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from builder import __version__
+from builder.tablestore import TableStore
 
 CACHE_DIR = ".cache"
 FORMAT = 1
 _STATE = "state.pickle"
 _BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
-_CHUNKED = ("parsed", "analyses", "units", "cards")  # CacheState tables written in pieces of _CHUNK entries (see persist_now)
-_CHUNK = 2000
+_CHUNKED = ("parsed", "analyses", "units", "cards")  # CacheState tables stored in pieces (builder.tablestore)
 
 
 @functools.lru_cache(maxsize=1)
@@ -174,6 +174,7 @@ class Cache:
         self.persist = persist
         self._state: CacheState | None = None if enabled else CacheState()
         self._bodies: BodyStore | None = None
+        self._tables = TableStore(self.folder)
 
     @property
     def state(self) -> CacheState:
@@ -220,13 +221,12 @@ class Cache:
     def _load(self) -> CacheState:
         try:
             with open(self.folder / _STATE, "rb") as stream:
-                state = pickle.load(stream)
-                if not isinstance(state, CacheState) or state.builder_version != code_version():
-                    return CacheState()
-                for name in _CHUNKED:
-                    table = getattr(state, name)
-                    for _ in range(pickle.load(stream)):
-                        table.update(pickle.load(stream))
+                state, listing = pickle.load(stream)
+            if not isinstance(state, CacheState) or state.builder_version != code_version():
+                return CacheState()
+            for name, table in self._tables.load(listing).items():
+                if name in _CHUNKED:
+                    setattr(state, name, table)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
             return CacheState()
         return state
@@ -243,20 +243,13 @@ class Cache:
         if not self.enabled or state is None:
             return
         self.bodies.flush()
-        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".state-")
-        # The two big tables go in pieces: pickling keeps a memo of every object it wrote, and for
-        # 100,000 articles' analyses in one piece that memo alone took a quarter of a gigabyte.
+        listing = self._tables.save({name: getattr(state, name) for name in _CHUNKED})
         empty: dict[str, Any] = {name: {} for name in _CHUNKED}
-        head = dataclasses.replace(state, **empty)
+        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".state-")
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump(head, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            for name in _CHUNKED:
-                items = list(getattr(state, name).items())
-                pieces = range(0, len(items), _CHUNK)
-                pickle.dump(len(pieces), stream)
-                for start in pieces:
-                    pickle.dump(dict(items[start:start + _CHUNK]), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((dataclasses.replace(state, **empty), listing), stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, self.folder / _STATE)
+        self._tables.collect(listing)
 
     def close(self) -> None:
         if self._bodies is not None:

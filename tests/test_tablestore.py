@@ -1,0 +1,58 @@
+"""The cache's big tables in pieces: a save rewrites only changed pieces, and nothing half-written is read."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from builder.cache import Cache, CacheState
+from builder.tablestore import PREFIX, TableStore
+
+
+def pieces(folder: Path) -> set[str]:
+    return {p.name for p in folder.glob(f"{PREFIX}*")}
+
+
+def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
+    table = {f"article-{n}": ("digest", n) for n in range(500)}
+    first = TableStore(tmp_path)
+    listing = first.save({"cards": table})
+    first.collect(listing)
+    before = pieces(tmp_path)
+    assert len(before) > 10  # spread over many pieces
+
+    again = TableStore(tmp_path)
+    loaded = again.load(listing)
+    assert loaded == {"cards": table}
+    changed = {**loaded["cards"], "article-7": ("other digest", 7)}
+    new_listing = again.save({"cards": changed})
+    again.collect(new_listing)
+    after = pieces(tmp_path)
+    assert len(after - before) == 1 and len(before - after) == 1  # one piece replaced, the old one deleted
+    assert TableStore(tmp_path).load(new_listing) == {"cards": changed}
+
+
+def test_old_unlisted_pieces_are_collected_but_fresh_ones_are_left(tmp_path: Path) -> None:
+    store = TableStore(tmp_path)
+    listing = store.save({"cards": {"a": 1}})
+    leftover, concurrent = tmp_path / f"{PREFIX}crashed.pickle", tmp_path / f"{PREFIX}other-build.pickle"
+    leftover.write_bytes(b"")
+    concurrent.write_bytes(b"")
+    hour_ago = time.time() - 7200
+    os.utime(leftover, (hour_ago, hour_ago))
+    store.collect(listing)
+    assert not leftover.exists() and concurrent.exists()
+
+
+def test_a_damaged_piece_means_an_empty_cache_not_a_crash(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    cache.bodies.put("k", "<p>x</p>")
+    cache.save(CacheState(cards={"a": ("token",)}, pages={"index.html": "key"}))
+    cache.close()
+    assert Cache(tmp_path).state.cards == {"a": ("token",)}
+    for piece in (tmp_path / ".cache").rglob(f"{PREFIX}*"):
+        piece.write_bytes(b"not a pickle")
+    damaged = Cache(tmp_path)
+    assert damaged.state.cards == {} and damaged.state.pages == {}
+    damaged.close()
