@@ -97,7 +97,9 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
             if problems:
                 cache.save(dataclasses.replace(cache.state, pages={}, output=""))
                 raise BuildError(problems)
-            summary = writer.commit()
+            output_key = str(options.output.resolve())
+            summary = writer.commit(cache.written.get(output_key))
+            cache.written[output_key] = frozenset(writer.expected)
             loaded.watch.lap("commit")
         finally:
             writer.abort()

@@ -175,6 +175,9 @@ class Cache:
         self._state: CacheState | None = None if enabled else CacheState()
         self._bodies: BodyStore | None = None
         self._tables = TableStore(self.folder)
+        # Output folder -> the files this cache's last build left there: a caller that builds again
+        # and again (the preview server) then deletes only what disappeared instead of sweeping.
+        self.written: dict[str, frozenset[str]] = {}
 
     @property
     def state(self) -> CacheState:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,8 +149,13 @@ class SiteWriter:
             raise ValueError(f"two outputs for {rel}")  # callers check collisions first; this is a bug guard
         self.expected.add(rel)
 
-    def commit(self) -> WriteSummary:
-        """Move staged files into the output and delete files the new site no longer has."""
+    def commit(self, previous: AbstractSet[str] | None = None) -> WriteSummary:
+        """Move staged files into the output and delete files the new site no longer has.
+
+        PREVIOUS, when the caller knows it, is every file the last build left in the output: then
+        only those the new site lacks are deleted, instead of sweeping the whole folder (a tenth
+        of a second at 10,000 articles, for each save in the preview server).
+        """
         (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         if not self.output.exists():
             self.staging.rename(self.output)
@@ -163,7 +169,7 @@ class SiteWriter:
                                     "remove links from the output folder")
             for name in filenames:
                 os.replace(os.path.join(dirpath, name), folder / name)
-        removed = self._remove_stale()
+        removed = self._remove_stale() if previous is None else self._remove_known(previous - self.expected)
         self.abort()
         changed = tuple(sorted([*self._staged, *removed]))
         return WriteSummary(len(self._staged), self._unchanged, len(removed), changed)
@@ -171,6 +177,23 @@ class SiteWriter:
     def _remove_stale(self) -> list[str]:
         removed: list[str] = []
         self._sweep(str(self.output), "", removed)
+        return removed
+
+    def _remove_known(self, stale: AbstractSet[str]) -> list[str]:
+        removed: list[str] = []
+        for rel in sorted(stale):
+            if not is_safe_path(rel) or rel.startswith(self._keep_prefixes):
+                continue
+            path = os.path.join(self._root, rel)
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            removed.append(rel)
+            folder = os.path.dirname(path)
+            while folder != self._root and not os.listdir(folder):
+                os.rmdir(folder)
+                folder = os.path.dirname(folder)
         return removed
 
     def _sweep(self, folder: str, prefix: str, removed: list[str]) -> bool:

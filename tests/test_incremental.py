@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder.build import BuildOptions, build
+from builder.cache import Cache
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 TOPICS = ["peace", "culture", "water"]
@@ -125,21 +126,25 @@ operations = st.tuples(
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(operations, min_size=1, max_size=7), st.sampled_from([5, 0]))
+@given(st.lists(operations, min_size=1, max_size=7), st.sampled_from([5, 0]), st.booleans())
 def test_incremental_build_equals_clean_build(tmp_path_factory, steps: list[tuple[str, int, int]],
-                                              related: int) -> None:
+                                              related: int, in_memory: bool) -> None:
+    """IN_MEMORY: one cache kept open across the builds, as the preview server does."""
     root = tmp_path_factory.mktemp("site")
     site = Site(root, related)
     incremental = root / "out"
-    build(BuildOptions(root, incremental, now=NOW, jobs=1))
+    cache = Cache(root, persist=False) if in_memory else None
+    build(BuildOptions(root, incremental, now=NOW, jobs=1), cache=cache)
     for step in steps:
         site.apply(step)
-        report = build(BuildOptions(root, incremental, now=NOW, jobs=1))
+        report = build(BuildOptions(root, incremental, now=NOW, jobs=1), cache=cache)
         clean = root.parent / f"{root.name}-clean"
         shutil.rmtree(clean, ignore_errors=True)
         build(BuildOptions(root, clean, now=NOW, jobs=1, clean=True))
         assert tree(incremental) == tree(clean), f"after {step}: {report}"
         shutil.rmtree(clean)
+    if cache is not None:
+        cache.close()
 
 
 def test_nothing_changed_means_nothing_done(tmp_path: Path) -> None:

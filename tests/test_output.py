@@ -38,6 +38,22 @@ def test_rebuild_keeps_unchanged_files_and_removes_stale(tmp_path: Path) -> None
     assert (summary.written, summary.unchanged, summary.removed) == (1, 1, 1)
 
 
+def test_a_known_previous_build_removes_only_what_disappeared(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    first = SiteWriter(out)
+    for rel in ("index.html", "peace/old-story/index.html", "peace/kept/index.html"):
+        first.write(rel, rel.encode())
+    first.commit()
+    (out / "notes.txt").write_text("not from a build")  # unknown to the writer: left alone
+    second = SiteWriter(out)
+    second.keep("index.html")
+    second.keep("peace/kept/index.html")
+    summary = second.commit(previous=first.expected)
+    assert summary.changed == ("peace/old-story/index.html",) and summary.removed == 1
+    assert not (out / "peace" / "old-story").exists() and (out / "peace" / "kept" / "index.html").is_file()
+    assert (out / "notes.txt").is_file()
+
+
 def test_abort_leaves_output_untouched(tmp_path: Path) -> None:
     out = tmp_path / "site"
     writer = SiteWriter(out)
