@@ -51,15 +51,17 @@ ImageSizes = Callable[[str], tuple[int, int] | None]  # content-relative path ->
 @dataclass(frozen=True, slots=True)
 class Unit:
     """Pages planned together. With the site-wide inputs and the unit's templates, `inputs` and the
-    cards of the articles the pages showed last time determine the pages exactly; when none of
+    cards of the articles the pages show determine the pages exactly; when none of
     those changed, the unit need not be planned again (builder.build). `inputs` None: always
-    planned (the pages read the whole site). `plan` returns the pages and the slugs of the
-    articles whose cards they depend on."""
+    planned (the pages read the whole site). `watches` gives the slugs of the articles whose cards
+    the pages may show; while `inputs` are unchanged it names the same articles as last time, so
+    it is computed from the current site instead of being stored."""
 
     name: str
     inputs: str | None
     templates: tuple[str, ...]
-    plan: Callable[[], tuple[list[PageSpec], tuple[str, ...]]]
+    plan: Callable[[], list[PageSpec]]
+    watches: Callable[[], Iterable[str]] = tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,23 +171,24 @@ class Planner:
 
     def plan(self, related: Mapping[str, Sequence[str]]) -> Iterator[PageSpec]:
         for unit in self.units(related):
-            yield from unit.plan()[0]
+            yield from unit.plan()
 
     def units(self, related: Mapping[str, Sequence[str]]) -> Iterator[Unit]:
         """Every page of the site, in groups that are planned together, in sitemap order."""
         site, urls = self.site, self.urls
-        orders = {f"topic:{t}": _sequence(slugs) for t, slugs in site.by_topic.items()}
-        yield Unit("home", None, ("home.html",), lambda: ([self.home()], ()))
+        orders = {t: _sequence(slugs) for t, slugs in site.by_topic.items()}
+        yield Unit("home", None, ("home.html",), lambda: [self.home()])
         for article in site.articles:
             slugs = related.get(article.slug, ())
-            yield Unit(f"article:{article.slug}", "\0".join([orders[f"topic:{site.topic_of[article.slug]}"],
-                                                              self.body_token(article), *slugs]),
-                       ("article.html",), functools.partial(self._article_unit, article, slugs))
+            yield Unit(f"article:{article.slug}",
+                       "\0".join([orders[site.topic_of[article.slug]], self.body_token(article), *slugs]),
+                       ("article.html",), functools.partial(lambda a, r: [self.article(a, r)], article, slugs),
+                       functools.partial(self._article_watches, article, slugs))
         reads = _sequence(f"{slug}={count}" for slug, count in sorted(site.reads.items()))
         for topic in self.topics.values():
             members = site.by_topic.get(topic.slug, ())
             yield self._listing_unit(
-                "topic", topic.slug, members, f"{orders.get(f'topic:{topic.slug}', '')}\0{reads}",
+                "topic", topic.slug, members, reads,
                 functools.partial(self.listing, "topic", members, topic.title,
                                   topic.description or f"The latest articles on {topic.title}.",
                                   functools.partial(urls.topic, topic.slug), topic=topic, feed_url=topic.feed_url))
@@ -202,32 +205,38 @@ class Planner:
                 "author", slug, members, term.name,
                 functools.partial(self.listing, "author", members, term.name, f"Articles by {term.name}.",
                                   functools.partial(urls.author, slug), term=term))
-        yield Unit("indexes", None, ("topics.html", "tags.html", "authors.html"), lambda: (list(self.indexes()), ()))
+        yield Unit("indexes", None, ("topics.html", "tags.html", "authors.html"), lambda: list(self.indexes()))
         by_year = self._by_year()
         years = tuple(YearView(y, urls.archive(y), len(by_year[y])) for y in sorted(by_year, reverse=True))
-        yield Unit("archive", None, ("archive.html",), lambda: ([self._spec("archive.html", self._page(
-            "archive", urls.archive(), "Archive", f"Every article of {self.config.title}, by year.", years=years))], ()))
+        yield Unit("archive", None, ("archive.html",), lambda: [self._spec("archive.html", self._page(
+            "archive", urls.archive(), "Archive", f"Every article of {self.config.title}, by year.", years=years))])
         summary = _sequence(f"{y.year}={y.count}" for y in years)
         for year in years:
             members = tuple(a.slug for a in by_year[year.year])
             yield Unit(f"year:{year.year}", f"{summary}\0{_sequence(members)}", ("year.html",),
-                       functools.partial(lambda y, m: ([self.year(y, years, m)], m), year, members))
-        yield Unit("search", None, ("search.html", "404.html"), lambda: ([
+                       functools.partial(lambda y, m: [self.year(y, years, m)], year, members),
+                       functools.partial(lambda m: m, members))
+        yield Unit("search", None, ("search.html", "404.html"), lambda: [
             self.index("search", "Search", urls.search(), noindex=True),
             self._spec("404.html", self._page("404", urls.base_path + "404.html", "Page not found",
-                                              "The page you asked for is not here.", noindex=True))], ()))
+                                              "The page you asked for is not here.", noindex=True))])
 
-    def _listing_unit(self, kind: str, slug: str, members: Sequence[str], inputs: str,
+    @staticmethod
+    def _listing_unit(kind: str, slug: str, members: Sequence[str], inputs: str,
                       plan: Callable[[], Iterator[PageSpec]]) -> Unit:
         # Listings watch every member, not only the ones shown: "most read" ranks them all.
         return Unit(f"{kind}:{slug}", f"{_sequence(members)}\0{inputs}", (f"{kind}.html",),
-                    lambda: (list(plan()), tuple(members)))
+                    lambda: list(plan()), lambda: members)
 
-    def _article_unit(self, article: Article, related: Sequence[str]) -> tuple[list[PageSpec], tuple[str, ...]]:
-        spec = self.article(article, related)
-        _, _, card, _, related_cards, more, previous, newer = spec.recipe
-        shown = (card, *related_cards, *more, previous, newer)
-        return [spec], tuple(c.slug for c in shown if c is not None)
+    def _article_watches(self, article: Article, related: Sequence[str]) -> Iterator[str]:
+        """The articles whose cards the page can show (a superset): itself, its related list, the
+        newest of its topic that "More in" picks from, and its neighbours in time."""
+        siblings = self.site.by_topic[self.site.topic_of[article.slug]]
+        position = self._position[article.slug]
+        yield article.slug
+        yield from related
+        yield from siblings[:MORE_IN_TOPIC + len(related) + 1]
+        yield from siblings[max(0, position - 1):position + 2]
 
     def body_token(self, article: Article) -> str:
         """What the article's own page reads besides cards: the file (its digest stands for body,

@@ -1,10 +1,10 @@
 """Which groups of pages (builder.pages.Unit) must be planned again, and what the others were.
 
 Planning and fingerprinting every page of a 10,000-article site to find the few an edit changed
-took most of an edit rebuild. Instead each unit's record from the last build says what its pages
-were made from: its inputs (with the site-wide key and its templates' keys) and the articles
-whose cards they showed. A unit is planned again when any of those changed, when it is new, or
-when one of its files is missing from the output; otherwise its pages are kept as they are.
+took most of an edit rebuild. Instead each unit's record from the last build keeps a digest of
+what its pages were made from (its inputs, the site-wide key and its templates' keys). A unit is
+planned again when that changed, when the card of an article it watches changed, when it is
+new, or when one of its files is missing from the output; otherwise its pages are kept as they are.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from builder.compact import pickled_as_tuple
+from builder.fingerprint import digest
 from builder.pages import PageSpec, Unit
 
 
@@ -33,8 +34,7 @@ class PageRecord:
 @pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class UnitRecord:
-    inputs: str
-    watches: tuple[str, ...]  # slugs of the articles whose cards the unit's pages showed
+    inputs: str  # a digest of the unit's full inputs
     pages: tuple[PageRecord, ...]
 
 
@@ -43,7 +43,7 @@ class PagePlan:
     pages: list[PageSpec | PageRecord] = field(default_factory=list)  # every page, in sitemap order
     specs: list[PageSpec] = field(default_factory=list)  # the pages planned this time
     kept: dict[str, UnitRecord] = field(default_factory=dict)  # units known from the last build
-    planned: list[tuple[str, str | None, tuple[str, ...], list[PageSpec]]] = field(default_factory=list)
+    planned: list[tuple[str, str | None, list[PageSpec]]] = field(default_factory=list)
 
 
 def changed_cards(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
@@ -59,17 +59,18 @@ def plan_units(units: Iterable[Unit], inputs_of: Callable[[Unit], str | None], o
     full inputs (site-wide and template keys included), None when it must always be planned."""
     plan = PagePlan()
     for unit in units:
-        inputs = inputs_of(unit)
+        full = inputs_of(unit)
+        inputs = None if full is None else digest(full.encode("utf-8", "surrogatepass"))
         record = old.get(unit.name)
         if (inputs is not None and record is not None and record.inputs == inputs
-                and changed.isdisjoint(record.watches) and all(exists(page.path) for page in record.pages)):
+                and changed.isdisjoint(unit.watches()) and all(exists(page.path) for page in record.pages)):
             plan.kept[unit.name] = record
             plan.pages.extend(record.pages)
             continue
-        specs, watches = unit.plan()
+        specs = unit.plan()
         plan.pages.extend(specs)
         plan.specs.extend(specs)
-        plan.planned.append((unit.name, inputs, watches, specs))
+        plan.planned.append((unit.name, inputs, specs))
     return plan
 
 
@@ -77,9 +78,9 @@ def unit_records(plan: PagePlan, keys: Mapping[str, str]) -> dict[str, UnitRecor
     """Records for the next build: kept units as they were, planned ones with their new page keys
     (a unit with a page that failed to render, and so has no key, is left out)."""
     records = dict(plan.kept)
-    for name, inputs, watches, specs in plan.planned:
+    for name, inputs, specs in plan.planned:
         if inputs is None or not all(spec.path in keys for spec in specs):
             continue
         pages = tuple(PageRecord(s.path, s.url, s.lastmod, s.noindex, keys[s.path]) for s in specs)
-        records[name] = UnitRecord(inputs, watches, pages)
+        records[name] = UnitRecord(inputs, pages)
     return records

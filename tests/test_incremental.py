@@ -147,6 +147,25 @@ def test_incremental_build_equals_clean_build(tmp_path_factory, steps: list[tupl
         cache.close()
 
 
+def test_a_retitled_article_updates_every_page_that_lists_it_under_more_in(tmp_path: Path) -> None:
+    """Pages show the newest of their topic under "More in", beyond their neighbours in time;
+    with related lists off, nothing but that list ties the oldest page to the second newest."""
+    root = tmp_path / "s"
+    Site(root, related=0)
+    for day in range(10, 17):
+        (root / "content" / f"p{day}.md").write_text(article(f"Peace story {day}", date=f"2026-03-{day}",
+                                                             topic="peace", slug=f"p{day}"), encoding="utf-8")
+    out = root / "out"
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    # a new title, same slug and date: only its card changes
+    (root / "content" / "p15.md").write_text(article("A new headline", date="2026-03-15", topic="peace", slug="p15"),
+                                             encoding="utf-8")
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert b"A new headline" in (out / "peace" / "p10" / "index.html").read_bytes()
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 def test_nothing_changed_means_nothing_done(tmp_path: Path) -> None:
     site = Site(tmp_path / "s")
     out = tmp_path / "s" / "out"
