@@ -29,7 +29,7 @@ from builder.content.model import Article, Site
 from builder.errors import BuildError, Problem
 from builder.fingerprint import digest
 from builder.parallel import map_chunks
-from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate
+from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -186,7 +186,7 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
                 stamps[rel] = stamp
             if result.article is not None:
                 cache.bodies.put(result.article.body_key, result.body_html)
-                analyses[related_key(result.article, config.language)] = analysis
+                analyses[related_key(result.article, config.language)] = shared_words(analysis)
             results[rel] = dataclasses.replace(result, body_html="", text="")
         if progress:
             progress("parse", done, len(todo))
