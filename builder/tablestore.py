@@ -74,7 +74,8 @@ class TableStore:
                 if not content:
                     continue
                 known = self._known.get((table, count, bucket))
-                if known is not None and _same(known[1], content):
+                # (another build of the same site may have replaced and deleted the piece meanwhile)
+                if known is not None and _same(known[1], content) and (self.folder / known[0]).is_file():
                     pieces.append((bucket, known[0]))
                     continue
                 name = self._write(content)

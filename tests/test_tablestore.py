@@ -33,6 +33,18 @@ def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
     assert TableStore(tmp_path).load(new_listing) == {"cards": changed}
 
 
+def test_a_piece_deleted_by_another_build_is_written_again(tmp_path: Path) -> None:
+    store = TableStore(tmp_path)
+    table = {"a": 1, "b": 2}
+    listing = store.save({"cards": table})
+    store.collect(listing)
+    for piece in pieces(tmp_path):
+        (tmp_path / piece).unlink()  # as a concurrent build that replaced it would
+    again = store.save({"cards": table})
+    store.collect(again)
+    assert TableStore(tmp_path).load(again) == {"cards": table}
+
+
 def test_old_unlisted_pieces_are_collected_but_fresh_ones_are_left(tmp_path: Path) -> None:
     store = TableStore(tmp_path)
     listing = store.save({"cards": {"a": 1}})
