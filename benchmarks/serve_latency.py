@@ -9,8 +9,9 @@ latency is the time from just before the write to that event, as seen from this 
 server's own "built ... in X s" lines give the build share of it.
 
 "sample" is a copy of the repository's sample portal (content/, portal.toml, themes/); the
-numbered sites are N generated articles (deterministic, about 300 words each, 7 topics, tags
-and authors from small pools) in a temporary folder.
+numbered sites are N generated articles in a temporary folder: by default (`--corpus simple`)
+about 300 words each from a 57-word vocabulary, 7 topics, tags and authors from small pools;
+with `--corpus news`, the peer benchmark's articles (benchmarks/corpus.py).
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ def generate(count: int, root: Path) -> Path:
             f"{1 + i % 28:02}\ntags: [{', '.join(words[:3])}]\nauthor: Writer {i % 40}\n---\n\n"
             + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
     return root
+
+
+def news_corpus(count: int, root: Path) -> Path:
+    """COUNT articles from the peer benchmark's generator (longer, with a realistic vocabulary)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from corpus import generate as generate_news
+
+    return generate_news(count, root)
 
 
 def copy_sample(root: Path) -> Path:
@@ -157,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sites", default="sample,1000,10000", help="comma-separated: sample and/or article counts")
     parser.add_argument("--repeat", type=int, default=7, help="samples per site (default: 7)")
+    parser.add_argument("--corpus", choices=("simple", "news"), default="simple",
+                        help="generated sites: 'simple' (short articles from a 57-word vocabulary, the default) "
+                             "or 'news' (benchmarks/corpus.py, the peer benchmark's corpus)")
     args = parser.parse_args(argv)
     print(describe_machine())
     for site in args.sites.split(","):
@@ -164,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
             root = Path(temp) / "site"
             if site == "sample":
                 source, article = copy_sample(root), root / "content/human-rights/kestrel-hill-water-ruling.md"
+            elif args.corpus == "news":
+                source = news_corpus(int(site), root)
+                article = min((root / "content").rglob("*.md"))
             else:
                 source = generate(int(site), root)
                 article = root / "content" / TOPICS[0] / "report-00000.md"
