@@ -42,18 +42,19 @@ def discover(source: Path) -> SourceTree:
         return SourceTree((), (), (), ())
     source_real = os.path.realpath(source)
     seen_dirs = {os.path.realpath(root)}
-    stack = [root]
+    # (folder, its path relative to the site folder): strings, not Paths, for 10,000s of files
+    stack = [(str(root), CONTENT)]
     while stack:
-        folder = stack.pop()
+        folder, folder_rel = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            warnings.append(Problem(_rel(source, Path(folder)), None, f"cannot read this folder: {exc.strerror}"))
+            warnings.append(Problem(folder_rel, None, f"cannot read this folder: {exc.strerror}"))
             continue
         for entry in entries:
             if is_ignored_name(entry.name):
                 continue
-            rel = _rel(source, Path(entry.path))
+            rel = f"{folder_rel}/{entry.name}"
             if entry.is_symlink():
                 target = os.path.realpath(entry.path)
                 if os.path.commonpath([target, source_real]) != source_real:
@@ -67,7 +68,7 @@ def discover(source: Path) -> SourceTree:
                 real = os.path.realpath(entry.path)
                 if real not in seen_dirs:
                     seen_dirs.add(real)
-                    stack.append(Path(entry.path))
+                    stack.append((entry.path, rel))
                 continue
             if not entry.is_file():
                 continue
@@ -104,6 +105,3 @@ def decode_text(rel: str, raw: bytes) -> str | Problem:
                        "re-save the file with the encoding set to UTF-8 in your editor")
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
-
-def _rel(source: Path, path: Path) -> str:
-    return path.relative_to(source).as_posix()
