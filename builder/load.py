@@ -30,6 +30,7 @@ from builder.errors import BuildError, Problem
 from builder.fingerprint import digest
 from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
+from builder.related.keys import vouched_key
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -153,10 +154,11 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     stamps: dict[str, SourceStamp] = {}
     results: dict[str, ParseResult] = {}
     todo: list[str] = []
+    root = str(source)
     for rel in paths:
         stamp = old.sources.get(rel) if reuse else None
         try:
-            stat = os.stat(source / rel)
+            stat = os.stat(os.path.join(root, rel))  # a string, not a Path, for each of 10,000s of files
         except OSError:
             todo.append(rel)
             continue
@@ -243,8 +245,7 @@ def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> lis
 def related_key(article: Article, language: str) -> str:
     """The related engine's cache key for an article: its source digest and the site language
     (whose stemmer the analysis depends on) stand for title, summary and text."""
-    return analysis_key(RelatedDoc(slug="", title="", summary="", text="", topic="", tags=(), authors=(),
-                                   date=article.date, key=f"{article.digest}:{language}"))
+    return vouched_key(f"{article.digest}:{language}")
 
 
 def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False) -> Relations:
