@@ -226,6 +226,7 @@ class Cache:
             with open(self.folder / _STATE, "rb") as stream:
                 state, listing = pickle.load(stream)
             if not isinstance(state, CacheState) or state.builder_version != code_version():
+                self._tables.discard(listing)  # another builder's pieces: gone once our state is saved
                 return CacheState()
             for name, table in self._tables.load(listing).items():
                 if name in _CHUNKED:

@@ -43,6 +43,7 @@ class TableStore:
         # (table, piece count, bucket) -> (file name, entries as loaded or last written)
         self._known: dict[tuple[str, int, int], tuple[str, dict[Any, Any]]] = {}
         self._superseded: list[str] = []  # pieces the last save replaced, deleted once the head is in place
+        self._discarded: list[str] = []  # pieces of an unusable state (another builder version)
 
     def load(self, listing: Mapping[str, tuple[int, Iterable[tuple[int, str]]]]) -> dict[str, dict[Any, Any]]:
         """The tables named in LISTING (table -> piece count and (bucket, file name) pairs); raises
@@ -58,6 +59,13 @@ class TableStore:
                 merged.update(entries)
                 self._known[(table, count, bucket)] = (name, entries)
         return tables
+
+    def discard(self, listing: Mapping[str, tuple[int, Iterable[tuple[int, str]]]]) -> None:
+        """Delete LISTING's pieces at the next collect (they belong to a state that is not used)."""
+        try:
+            self._discarded = [name for _count, pieces in listing.values() for _bucket, name in pieces]
+        except (AttributeError, TypeError, ValueError):  # a head from a builder with another layout
+            self._discarded = []
 
     def save(self, tables: Mapping[str, Mapping[Any, Any]]) -> dict[str, tuple[int, list[tuple[int, str]]]]:
         """Write the pieces that changed; returns the listing to keep in the head file."""
@@ -82,7 +90,8 @@ class TableStore:
                 self._known[(table, count, bucket)] = (name, content)
                 pieces.append((bucket, name))
         listed = {name for _count, pieces in listing.values() for _bucket, name in pieces}
-        self._superseded = sorted(before - listed)
+        self._superseded = sorted((before | set(self._discarded)) - listed)
+        self._discarded = []
         self._known = {k: v for k, v in self._known.items() if v[0] in listed}
         return listing
 
@@ -91,7 +100,8 @@ class TableStore:
         nobody lists that are old enough to be leftovers of an interrupted build."""
         listed = {name for _count, pieces in listing.values() for _bucket, name in pieces}
         for name in self._superseded:
-            if name not in listed:
+            # names come from head files on disk: only plain piece names inside this folder
+            if name not in listed and name.startswith(PREFIX) and "/" not in name and "\\" not in name:
                 (self.folder / name).unlink(missing_ok=True)
         self._superseded = []
         cutoff = time.time() - _ORPHAN_AGE

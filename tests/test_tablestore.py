@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from builder.cache import Cache, CacheState
 from builder.tablestore import PREFIX, TableStore
 
@@ -43,6 +45,34 @@ def test_a_piece_deleted_by_another_build_is_written_again(tmp_path: Path) -> No
     again = store.save({"cards": table})
     store.collect(again)
     assert TableStore(tmp_path).load(again) == {"cards": table}
+
+
+def test_pieces_of_a_state_that_is_not_used_are_deleted_after_the_next_save(tmp_path: Path) -> None:
+    old = TableStore(tmp_path)
+    old_listing = old.save({"cards": {"a": 1}})
+    old.collect(old_listing)
+    outside = tmp_path.parent / f"{PREFIX}outside.pickle"
+    outside.write_bytes(b"")
+    new = TableStore(tmp_path)
+    new.discard({"cards": (1, [*old_listing["cards"][1], (1, f"../{outside.name}")])})  # as from another builder
+    listing = new.save({"cards": {"b": 2}})
+    new.collect(listing)
+    assert pieces(tmp_path) == {name for _bucket, name in listing["cards"][1]}
+    assert outside.exists()  # a name leading out of the folder is never followed
+
+
+def test_a_new_builder_version_deletes_the_old_versions_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = Cache(tmp_path)
+    cache.save(CacheState(cards={"a": ("token",)}))
+    cache.close()
+    folder = tmp_path / ".cache" / "builder-v1"
+    old = pieces(folder)
+    monkeypatch.setattr("builder.cache.code_version", lambda: "another version")
+    upgraded = Cache(tmp_path)
+    assert upgraded.state.cards == {}  # the old state is not used...
+    upgraded.save(CacheState(builder_version="another version", cards={"b": ("token",)}))
+    upgraded.close()
+    assert old and not old & pieces(folder)  # ...and its pieces are gone with the next save
 
 
 def test_old_unlisted_pieces_are_collected_but_fresh_ones_are_left(tmp_path: Path) -> None:
