@@ -12,6 +12,7 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -43,22 +44,23 @@ AUTHORS = [f"{first} {last}" for first in ("Ana", "Bo", "Cleo", "Dario", "Esra",
            for last in ("Ruiz", "Chen", "Park", "Osei", "Lund", "Novak")]
 
 
+# Inline Markdown a sentence may get on one of its words: (probability, how the word is marked)
+MARKUP: list[tuple[float, Callable[[str], str]]] = [
+    (0.2, lambda w: f"*{w}*"),
+    (0.1, lambda w: f"**{w}**"),
+    (0.12, lambda w: f"[{w}](https://example.org/{w.strip('*')})"),
+    (0.1, lambda w: f'"{w}"'),
+]
+
+
 def sentence(rng: random.Random, words: list[str], length: int) -> str:
     picked = [rng.choice(words) if rng.random() < 0.45 else rng.choice(COMMON) for _ in range(length)]
     if rng.random() < 0.3:
         picked[rng.randrange(length)] = rng.choice(PLACES)
-    if rng.random() < 0.2:
-        i = rng.randrange(length)
-        picked[i] = f"*{picked[i]}*"
-    if rng.random() < 0.1:
-        i = rng.randrange(length)
-        picked[i] = f"**{picked[i]}**"
-    if rng.random() < 0.12:
-        i = rng.randrange(length)
-        picked[i] = f"[{picked[i]}](https://example.org/{picked[i].strip('*')})"
-    if rng.random() < 0.1:
-        i = rng.randrange(length)
-        picked[i] = f'"{picked[i]}"'
+    for chance, mark in MARKUP:
+        if rng.random() < chance:
+            i = rng.randrange(length)
+            picked[i] = mark(picked[i])
     text = " ".join(picked)
     return text[0].upper() + text[1:] + "."
 
