@@ -146,11 +146,14 @@ class Planner:
     def body_ref(self, article: Article) -> BodyRef:
         """The body for templates; its key covers everything body() reads, so unchanged keys mean
         unchanged HTML (links to other articles and image sizes included)."""
-        parts = [article.body_key]
-        for link in article.links:
-            parts.append(f"{link}={self._source_urls.get(link) or self._image_sizes(link)}")
+        parts = [article.body_key, *self._link_targets(article)]
         key = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
         return BodyRef(key, lambda: self.body(article))
+
+    def _link_targets(self, article: Article) -> Iterator[str]:
+        """Where each internal link and image of the body points: an article's URL or an image's size."""
+        for link in article.links:
+            yield f"{link}={self._source_urls.get(link) or self._image_sizes(link)}"
 
     def _resolve_ref(self, path: str, fragment: str) -> str:
         url = self._source_urls.get(path)
@@ -241,8 +244,7 @@ class Planner:
     def body_token(self, article: Article) -> str:
         """What the article's own page reads besides cards: the file (its digest stands for body,
         headings and extra fields) and where its internal links and images point."""
-        links = (f"{link}={self._source_urls.get(link) or self._image_sizes(link)}" for link in article.links)
-        return "\0".join([article.digest, article.body_key, *links])
+        return "\0".join([article.digest, article.body_key, *self._link_targets(article)])
 
     def card_token(self, article: Article) -> tuple[Any, ...]:
         """Everything a card is made of besides site-wide settings: equal tokens, equal cards."""
