@@ -216,10 +216,7 @@ class Cache:
             path.unlink(missing_ok=True)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".manifest-")
-        with os.fdopen(handle, "wb") as stream:
-            pickle.dump(manifest, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, path)
+        _dump_atomically(manifest, path)
 
     def _load(self) -> CacheState:
         try:
@@ -249,12 +246,17 @@ class Cache:
         self.bodies.flush()
         listing = self._tables.save({name: getattr(state, name) for name in _CHUNKED})
         empty: dict[str, Any] = {name: {} for name in _CHUNKED}
-        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".state-")
-        with os.fdopen(handle, "wb") as stream:
-            pickle.dump((dataclasses.replace(state, **empty), listing), stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, self.folder / _STATE)
+        _dump_atomically((dataclasses.replace(state, **empty), listing), self.folder / _STATE)
         self._tables.collect(listing)
 
     def close(self) -> None:
         if self._bodies is not None:
             self._bodies.close()
+
+
+def _dump_atomically(value: Any, path: Path) -> None:
+    """Pickle VALUE to PATH through a temporary file beside it, so a reader never sees half a file."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+    with os.fdopen(handle, "wb") as stream:
+        pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temp, path)
