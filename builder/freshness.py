@@ -67,14 +67,14 @@ def _hash_folder(folder: str, prefix: str, hasher: Any, skip: str | None = None)
         hasher.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_mode}\n".encode("utf-8", "surrogateescape"))
 
 
-def _stamps(root: Path, skip: Path | None = None) -> list[tuple[str, os.stat_result]]:
+def _stamps(root: Path) -> list[tuple[str, os.stat_result]]:
     if root.is_file():
         return [(str(root), root.stat())]
     found: list[tuple[str, os.stat_result]] = []
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
-        if real in seen or (skip is not None and Path(dirpath) == skip):
+        if real in seen:
             dirnames[:] = []
             continue
         seen.add(real)

@@ -134,7 +134,7 @@ def candidate_table(sources: list[np.ndarray], pins: list[tuple[int, ...]], n_do
 
 
 def near_duplicates(matrix: sp.csr_matrix, queries: sp.csr_matrix, neighbours: np.ndarray,
-                            partial: np.ndarray) -> dict[int, frozenset[int]]:
+                    partial: np.ndarray) -> dict[int, frozenset[int]]:
     """Each document's near-copies: the documents whose text cosine with it is above NEAR_DUPLICATE.
     Pairs, not clusters: joining pairs into connected clusters let a run of similar articles
     chain into one huge "story" and starve every list of them.
