@@ -178,6 +178,8 @@ class Cache:
         # Output folder -> the files this cache's last build left there: a caller that builds again
         # and again (the preview server) then deletes only what disappeared instead of sweeping.
         self.written: dict[str, frozenset[str]] = {}
+        # The related engine's last result with its state, kept in memory by such a caller only.
+        self.relations: Any = None
 
     @property
     def state(self) -> CacheState:

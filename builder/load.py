@@ -259,9 +259,13 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     if not explain and cache.state.related is not None and cache.state.related[0] == inputs:
         return Relations.from_lists(cache.state.related[1])
     analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
+    # A long-running caller (the preview server) keeps the engine's state in memory, so the
+    # next save updates the lists instead of computing them all again.
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
-                       language=config.language, analyses=analyses)
+                       language=config.language, analyses=analyses, previous=cache.relations)
     cache.state.related = (inputs, relations.lists)
+    if not cache.persist:
+        cache.relations = relations
     return relations if explain else Relations.from_lists(relations.lists)
 
 

@@ -86,11 +86,14 @@ def relate(
     weights: RelatedWeights | None = None,
     language: str = "en",
     analyses: MutableMapping[str, Any] | None = None,
+    previous: Relations | None = None,
 ) -> Relations:
     """Related lists for every doc: pins first, then the best-scoring others, COUNT in all.
 
     ANALYSES, when given, is a cache from analysis_key(doc) to that doc's analysis; it is read
-    to skip re-tokenizing unchanged docs and filled with the analyses made now.
+    to skip re-tokenizing unchanged docs and filled with the analyses made now. PREVIOUS, the
+    result of an earlier call (not from_lists), lets an edit of titles, summaries or texts
+    update the lists instead of computing them all again; the result is the same either way.
     """
     if count < 0:
         raise ValueError("related articles: count must be zero or more")
@@ -99,8 +102,13 @@ def relate(
         return Relations({}, None, {})
     from builder.related.engine import run
     from builder.related.explain import Explainer
+    from builder.related.update import rerun
 
-    outcome = run(docs, count, weights, language, analyses)
+    outcome = None
+    if previous is not None and previous._explainer is not None:
+        outcome = rerun(previous._explainer.outcome, docs, count, weights, language, analyses)
+    if outcome is None:
+        outcome = run(docs, count, weights, language, analyses)
     slugs = [d.slug for d in outcome.docs]
     lists = {slug: tuple(slugs[c] for c in items.tolist()) for slug, items in zip(slugs, outcome.lists.items)}
     return Relations(lists, Explainer(outcome), {slug: i for i, slug in enumerate(slugs)})

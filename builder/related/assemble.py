@@ -20,11 +20,13 @@ _NONE: frozenset[int] = frozenset()
 
 @dataclass(slots=True)
 class RowLists:
-    """Per document: the chosen related indices, their signal parts and whether each is pinned."""
+    """Per document: the chosen related indices, their signal parts and whether each is pinned;
+    and which lists needed the fallback pool (their items depend on more than their candidates)."""
 
     items: list[np.ndarray]
     parts: list[np.ndarray]
     pinned: list[np.ndarray]
+    filled: np.ndarray
 
 
 @dataclass(slots=True)
@@ -34,6 +36,7 @@ class _Row:
     doc: int
     count: int
     excluded: frozenset[int]
+    position: int = 0  # the row's place in the table being assembled
     items: list[int] = field(default_factory=list)
     parts: list[np.ndarray] = field(default_factory=list)
     pinned: list[bool] = field(default_factory=list)
@@ -54,8 +57,10 @@ class _Row:
         self.pinned.append(pinned)
 
 
-def rank(table: np.ndarray, score: Scorer, head: int, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
-    """TABLE's rows reordered best first (ties by column, i.e. slug), and the first HEAD's parts.
+def rank(table: np.ndarray, score: Scorer, head: int, docs: np.ndarray,
+         chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """TABLE's rows (of documents DOCS) reordered best first (ties by column, i.e. slug), and the
+    first HEAD's parts.
 
     Returns (columns, parts) shaped (rows, width) with -1 gaps last and (rows, HEAD, signals);
     rows are scored a chunk at a time so the pair arrays stay small.
@@ -65,7 +70,7 @@ def rank(table: np.ndarray, score: Scorer, head: int, chunk: int = 8192) -> tupl
     for start in range(0, table.shape[0], chunk):
         block = table[start : start + chunk]
         valid = block >= 0
-        rows = np.nonzero(valid)[0] + start
+        rows = docs[np.nonzero(valid)[0] + start]
         flat = score(rows, block[valid].astype(np.int64))
         padded = np.zeros(block.shape + (len(SIGNALS),), dtype=np.float64)
         padded[valid] = flat
@@ -86,35 +91,45 @@ def assemble(
     copies: Copies,
     fallback: Pool,
     score: Scorer,
+    docs: np.ndarray | None = None,
 ) -> RowLists:
-    """Lists of COUNT items per document from its candidate TABLE row (see candidate_table)."""
-    n_docs = table.shape[0]
-    columns, head_parts = rank(table, score, count)
+    """Lists of COUNT items per document from its candidate TABLE row (see candidate_table).
+
+    Table row k belongs to document DOCS[k] (by default, to document k); the lists come back in
+    table order. PINS and EXCLUDES are indexed by document. A list depends only on its row, its
+    candidates' scores and near-copies, and (when it needs the fallback) the fallback pool.
+    """
+    n_rows = table.shape[0]
+    docs = np.arange(n_rows) if docs is None else np.asarray(docs, dtype=np.int64)
+    columns, head_parts = rank(table, score, count, docs)
     lengths = (columns >= 0).sum(axis=1)
     # rows the plain "take the best COUNT" rule cannot serve go the careful way
-    has_copy = np.zeros(n_docs, dtype=bool)
+    has_copy = np.zeros(len(pins), dtype=bool)
     has_copy[list(copies)] = True
     # two candidates that both have near-copies might be copies of each other: check those rows
     shared_story = np.where(columns >= 0, has_copy[np.maximum(columns, 0)], False).sum(axis=1) > 1
     special = (lengths < count) | shared_story
-    special |= np.fromiter((bool(p) or bool(e) for p, e in zip(pins, excludes)), dtype=bool, count=n_docs)
+    special |= np.fromiter((bool(pins[doc]) or bool(excludes[doc]) for doc in docs.tolist()), dtype=bool,
+                           count=n_rows)
 
     head = columns[:, :count].astype(np.int64)
     not_pinned = np.zeros(count, dtype=bool)
     items: list[np.ndarray] = list(head)
     item_parts: list[np.ndarray] = list(head_parts)
-    pinned: list[np.ndarray] = [not_pinned] * n_docs
+    pinned: list[np.ndarray] = [not_pinned] * n_rows
+    filled = np.zeros(n_rows, dtype=bool)
 
     short: list[_Row] = []
     careful = np.flatnonzero(special)
     # these rows may reach past their first COUNT candidates, so score them again in full
     careful_valid = columns[careful] >= 0
-    careful_parts = score(careful[np.nonzero(careful_valid)[0]].astype(np.int64),
+    careful_parts = score(docs[careful[np.nonzero(careful_valid)[0]]],
                           columns[careful][careful_valid].astype(np.int64))
     careful_start = np.concatenate(([0], np.cumsum(careful_valid.sum(axis=1))))
-    for at, doc in enumerate(careful):
-        row = _Row(int(doc), count, excludes[int(doc)])
-        row_cols = columns[doc][columns[doc] >= 0]
+    for at, position in enumerate(careful):
+        doc = int(docs[position])
+        row = _Row(doc, count, excludes[doc], int(position))
+        row_cols = columns[position][columns[position] >= 0]
         row_parts = careful_parts[careful_start[at] : careful_start[at + 1]]
         where = {int(c): k for k, c in enumerate(row_cols)}
         for pin in pins[int(doc)]:
@@ -127,10 +142,11 @@ def assemble(
             short.append(row)
         _store(row, items, item_parts, pinned)
     if short:
-        _fill(short, fallback, score, copies, n_docs)
+        _fill(short, fallback, score, copies, len(pins))
         for row in short:
+            filled[row.position] = True
             _store(row, items, item_parts, pinned)
-    return RowLists(items, item_parts, pinned)
+    return RowLists(items, item_parts, pinned, filled)
 
 
 def _fill(rows: list[_Row], fallback: Pool, score: Scorer, copies: Copies, n_docs: int) -> None:
@@ -161,6 +177,6 @@ def _fill(rows: list[_Row], fallback: Pool, score: Scorer, copies: Copies, n_doc
 
 
 def _store(row: _Row, items: list[np.ndarray], parts: list[np.ndarray], pinned: list[np.ndarray]) -> None:
-    items[row.doc] = np.array(row.items, dtype=np.int64)
-    parts[row.doc] = np.array(row.parts, dtype=np.float64).reshape(len(row.items), len(SIGNALS))
-    pinned[row.doc] = np.array(row.pinned, dtype=bool)
+    items[row.position] = np.array(row.items, dtype=np.int64)
+    parts[row.position] = np.array(row.parts, dtype=np.float64).reshape(len(row.items), len(SIGNALS))
+    pinned[row.position] = np.array(row.pinned, dtype=bool)

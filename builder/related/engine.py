@@ -38,12 +38,25 @@ DUPLICATE_PREFILTER = 0.6  # share of a query's own weight a pair must match to 
 
 @dataclass(slots=True)
 class Outcome:
-    """What relate() computed, kept for lists and for lazy explanations."""
+    """What relate() computed: kept for the lists, for lazy explanations and for updating
+    the lists after an edit (builder.related.update) without starting over."""
 
     docs: list[RelatedDoc]  # in slug order; every index below refers to this order
+    count: int
+    weights: RelatedWeights
     analyses: list[dict[str, Any]]
     vectors: TextVectors
+    queries: sp.csr_matrix  # the vectors cut to what each document searches with
+    neighbours: np.ndarray  # (documents, first_k) nearest by text, -1 where fewer
+    similarity: np.ndarray  # their (lower-bound) scores
+    duplicates: tuple[np.ndarray, np.ndarray]  # near-copy pairs (searching doc, found doc)
+    copies: dict[int, frozenset[int]]
+    by_tags: np.ndarray | None  # candidates through shared rare tags
+    pins: list[tuple[int, ...]]
+    excludes: list[frozenset[int]]
+    table: np.ndarray  # candidate_table() of the sources above
     signals: Signals
+    fallback: _Fallback
     lists: RowLists
 
 
@@ -66,22 +79,16 @@ def analyse_all(docs: Sequence[RelatedDoc], language: str,
 def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, language: str,
         cache: MutableMapping[str, Any] | None) -> Outcome:
     """Everything relate() needs, computed over DOCS put in slug order (so input order is moot)."""
-    ordered = sorted(docs, key=lambda d: d.slug)
-    for a, b in pairwise(ordered):
-        if a.slug == b.slug:
-            raise ValueError(f"related articles: the slug {a.slug!r} is used by more than one document")
-    n_docs = len(ordered)
+    ordered = in_slug_order(docs)
     analyses = analyse_all(ordered, language, cache)
     vectors = text_vectors(analyses)
     # On large sites each document searches with its strongest terms only, which keeps the
     # work bounded; the scores found are then lower bounds of the full cosine.
     queries = query_vectors(vectors.matrix)
-    first_k = max(TEXT_CANDIDATES, EXPAND_NEIGHBOURS, 2 * count)
-    neighbours, similarity = top_k(queries, vectors.matrix, first_k)
-    copies = near_duplicates(vectors.matrix, queries, neighbours, similarity)
+    neighbours, similarity = top_k(queries, vectors.matrix, first_k(count))
+    duplicates = duplicate_pairs(vectors.matrix, queries, neighbours, similarity)
     # the text signal is the cosine of neighbourhood-expanded vectors (see vectors.expand)
-    lent = prune_rows(vectors.matrix, LENT_TERMS)
-    expanded = expand(vectors.matrix, lent, neighbours[:, :EXPAND_NEIGHBOURS],
+    expanded = expand(vectors.matrix, prune_rows(vectors.matrix, LENT_TERMS), neighbours[:, :EXPAND_NEIGHBOURS],
                       similarity[:, :EXPAND_NEIGHBOURS], strength=EXPAND_STRENGTH)
     signals = make_signals(ordered, expanded, weights)
 
@@ -91,14 +98,36 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
                 for d in ordered]
     pins = [_resolve_pins(i, d, index, excludes[i]) if d.pins else () for i, d in enumerate(ordered)]
 
-    sources = [neighbours]
+    by_tags = None
     if weights.tags and signals.tags.nnz:
         tags = tag_candidates(signals, TAG_MAX_POSTINGS)
         by_tags, _ = top_k(tags, tags, TAG_CANDIDATES)
-        sources.append(by_tags)
-    table = candidate_table(sources if count > 0 else [], pins, n_docs)
-    lists = assemble(count, table, pins, excludes, copies, _Fallback(signals), signals.score)
-    return Outcome(ordered, analyses, vectors, signals, lists)
+    table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
+    fallback = _Fallback(signals)
+    copies = copies_of(duplicates)
+    lists = assemble(count, table, pins, excludes, copies, fallback, signals.score)
+    return Outcome(ordered, count, weights, analyses, vectors, queries, neighbours, similarity, duplicates, copies,
+                   by_tags, pins, excludes, table, signals, fallback, lists)
+
+
+def in_slug_order(docs: Sequence[RelatedDoc]) -> list[RelatedDoc]:
+    ordered = sorted(docs, key=lambda d: d.slug)
+    for a, b in pairwise(ordered):
+        if a.slug == b.slug:
+            raise ValueError(f"related articles: the slug {a.slug!r} is used by more than one document")
+    return ordered
+
+
+def first_k(count: int) -> int:
+    """How many text neighbours each document looks up."""
+    return max(TEXT_CANDIDATES, EXPAND_NEIGHBOURS, 2 * count)
+
+
+def candidate_sources(count: int, neighbours: np.ndarray, by_tags: np.ndarray | None) -> list[np.ndarray]:
+    """The neighbour tables a candidate table is made of (rows in step with NEIGHBOURS)."""
+    if count <= 0:
+        return []
+    return [neighbours] if by_tags is None else [neighbours, by_tags]
 
 
 def _resolve_pins(doc: int, d: RelatedDoc, index: dict[str, int], excluded: frozenset[int]) -> tuple[int, ...]:
@@ -111,17 +140,25 @@ def _resolve_pins(doc: int, d: RelatedDoc, index: dict[str, int], excluded: froz
     return tuple(out)
 
 
-def candidate_table(sources: list[np.ndarray], pins: list[tuple[int, ...]], n_docs: int) -> np.ndarray:
-    """Per row, the distinct candidate columns from the neighbour tables and the pins.
+def candidate_table(sources: list[np.ndarray], pins: Sequence[tuple[int, ...]]) -> np.ndarray:
+    """Per row, the distinct candidate columns from the neighbour tables and the pins (one entry
+    per row; the tables' rows are in step with it).
 
     Shape (rows, width), each row sorted ascending with repeats and gaps (-1) moved to the end.
     """
+    n_docs = len(pins)
     width = max((len(p) for p in pins), default=0)
     pinned = np.full((n_docs, width), -1, dtype=np.int32)
     for row, cols in enumerate(pins):
         if cols:
             pinned[row, : len(cols)] = cols
     table = np.concatenate([s.astype(np.int32) for s in sources] + [pinned], axis=1)
+    return _distinct(table)
+
+
+def _distinct(table: np.ndarray) -> np.ndarray:
+    """TABLE's rows with repeats removed, sorted ascending, gaps (-1) last, unused columns dropped."""
+    table = table.copy()
     table.sort(axis=1)
     repeat = np.zeros(table.shape, dtype=bool)
     repeat[:, 1:] = table[:, 1:] == table[:, :-1]
@@ -133,31 +170,38 @@ def candidate_table(sources: list[np.ndarray], pins: list[tuple[int, ...]], n_do
     return table[:, :used]
 
 
-def near_duplicates(matrix: sp.csr_matrix, queries: sp.csr_matrix, neighbours: np.ndarray,
-                    partial: np.ndarray) -> dict[int, frozenset[int]]:
-    """Each document's near-copies: the documents whose text cosine with it is above NEAR_DUPLICATE.
-    Pairs, not clusters: joining pairs into connected clusters let a run of similar articles
-    chain into one huge "story" and starve every list of them.
+def duplicate_pairs(matrix: sp.csr_matrix, queries: sp.csr_matrix, neighbours: np.ndarray, partial: np.ndarray,
+                    rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The near-copies each document (or each of ROWS) finds among its neighbours: the pairs
+    (document, neighbour) whose text cosine is above NEAR_DUPLICATE.
 
     PARTIAL scores come from pruned queries (a document's strongest terms). The exact cosine
     is computed only where the partial score keeps at least DUPLICATE_PREFILTER of the query's
     own mass: a republished story shares nearly all of its strongest terms (in practice over
     95% of that mass), while merely related articles rarely pass, so the check stays cheap.
+    NEIGHBOURS and PARTIAL hold one line per document searched.
     """
-    n_docs = matrix.shape[0]
-    own = np.bincount(np.repeat(np.arange(n_docs), np.diff(queries.indptr)),
-                      weights=queries.data.astype(np.float64) ** 2, minlength=n_docs)
+    chosen = np.arange(matrix.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    lengths = np.diff(queries.indptr)
+    own = np.bincount(np.repeat(np.arange(queries.shape[0]), lengths),
+                      weights=queries.data.astype(np.float64) ** 2, minlength=queries.shape[0])[chosen]
     rest = np.sqrt(np.clip(1.0 - own, 0.0, None))
     maybe = ((neighbours >= 0) & (partial + rest[:, None] + 1e-6 > NEAR_DUPLICATE)
              & (partial >= DUPLICATE_PREFILTER * own[:, None]))
-    rows = np.repeat(np.arange(n_docs), maybe.sum(axis=1))
-    cols = neighbours[maybe].astype(np.int64)
-    close = pair_dots(matrix, rows, cols) > NEAR_DUPLICATE
+    left = np.repeat(chosen, maybe.sum(axis=1))
+    right = neighbours[maybe].astype(np.int64)
+    close = (pair_dots(matrix, left, right) > NEAR_DUPLICATE) & (left != right)
+    return left[close], right[close]
+
+
+def copies_of(pairs: tuple[np.ndarray, np.ndarray]) -> dict[int, frozenset[int]]:
+    """Each document's near-copies from the pairs found either way round. Pairs, not clusters:
+    joining pairs into connected clusters let a run of similar articles chain into one huge
+    "story" and starve every list of them."""
     copies: dict[int, set[int]] = {}
-    for a, b in zip(rows[close].tolist(), cols[close].tolist()):
-        if a != b:
-            copies.setdefault(a, set()).add(b)
-            copies.setdefault(b, set()).add(a)
+    for a, b in zip(pairs[0].tolist(), pairs[1].tolist()):
+        copies.setdefault(a, set()).add(b)
+        copies.setdefault(b, set()).add(a)
     return {doc: frozenset(partners) for doc, partners in copies.items()}
 
 

@@ -34,14 +34,20 @@ def _blocks(flops: np.ndarray, widths: np.ndarray) -> Iterator[tuple[int, int]]:
         start = stop
 
 
-def top_k(queries: sp.csr_matrix, index: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """For every query row i, the K index rows j != i with the largest positive dot product.
+def top_k(queries: sp.csr_matrix, index: sp.csr_matrix, k: int,
+          rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For every query row i (or each of ROWS), the K index rows j != i with the largest positive
+    dot product.
 
     QUERIES and INDEX have the same rows (documents), queries usually pruned to fewer terms.
     Returns (indices, scores), both shaped (rows, K), ordered by score descending and then by
     row index (rows are in slug order, so ties break by slug); missing places hold -1 and 0.
+    A row's result does not depend on which other rows are searched with it.
     """
-    n_rows = queries.shape[0]
+    n_docs = queries.shape[0]
+    subset = rows is not None
+    chosen = np.asarray(rows, dtype=np.int64) if subset else np.arange(n_docs)
+    n_rows = chosen.size
     indices = np.full((n_rows, k), -1, dtype=np.int32)
     scores = np.zeros((n_rows, k), dtype=np.float32)
     if n_rows == 0 or k == 0 or queries.nnz == 0 or index.nnz == 0:
@@ -50,20 +56,22 @@ def top_k(queries: sp.csr_matrix, index: sp.csr_matrix, k: int) -> tuple[np.ndar
     postings = np.diff(transposed.indptr).astype(np.float64)
     # the work of a row is the total length of the posting lists it touches
     flops = np.bincount(
-        np.repeat(np.arange(n_rows), np.diff(queries.indptr)), weights=postings[queries.indices], minlength=n_rows
-    )
-    widths = np.minimum(flops, n_rows)
+        np.repeat(np.arange(n_docs), np.diff(queries.indptr)), weights=postings[queries.indices], minlength=n_docs
+    )[chosen]
+    widths = np.minimum(flops, n_docs)
 
     def run(block: tuple[int, int]) -> None:
         start, stop = block
-        product = (queries[start:stop] @ transposed).tocsr()
-        _select(product, start, k, indices[start:stop], scores[start:stop])
+        ids = chosen[start:stop]
+        searched = queries[ids] if subset else queries[start:stop]
+        product = (searched @ transposed).tocsr()
+        _select(product, ids, k, indices[start:stop], scores[start:stop])
 
     each_block(run, list(_blocks(flops, widths)))
     return indices, scores
 
 
-def _select(product: sp.csr_matrix, first_row: int, k: int, out_idx: np.ndarray, out_score: np.ndarray) -> None:
+def _select(product: sp.csr_matrix, row_ids: np.ndarray, k: int, out_idx: np.ndarray, out_score: np.ndarray) -> None:
     """Write each row's top K (excluding the row's own document) into OUT_IDX / OUT_SCORE."""
     n_rows = product.shape[0]
     indptr = product.indptr.astype(np.int64, copy=False)
@@ -93,7 +101,7 @@ def _select(product: sp.csr_matrix, first_row: int, k: int, out_idx: np.ndarray,
     if row_of is None:
         row_of = np.repeat(np.arange(n_rows), lengths)
     # a document is never its own neighbour, and only real overlap counts
-    keep = (values > 0) & (columns != row_of + first_row)
+    keep = (values > 0) & (columns != row_ids[row_of])
     row_of, values, columns = row_of[keep], values[keep], columns[keep].astype(np.int32)
     lengths = np.bincount(row_of, minlength=n_rows)
     width = int(lengths.max(initial=0))

@@ -16,6 +16,7 @@ FIELD_WEIGHTS = np.array([2.0, 1.5, 1.0], dtype=np.float32)  # title, summary, b
 MIN_DF = 2  # a term in one document cannot relate two documents; it only dilutes the norm
 MAX_DF = 0.5  # terms in more than half the documents carry no topic (the stop list for any language)
 MAX_DF_MIN_DOCS = 50  # below this, document frequencies are too noisy to cut on
+IDF_STEP = 0.25  # idf grid (list quality on the Reuters sample: p@5 0.870 with it, 0.869 without)
 KEEP_TERMS = 100  # each document keeps its strongest terms; bounds posting lists and helps quality
 QUERY_TERMS = 30  # a query always keeps at least its strongest terms ...
 QUERY_WORK = 25_000_000  # ... and more while the whole search stays within this many postings
@@ -56,6 +57,11 @@ def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     df = np.bincount(cols, minlength=len(vocab)).astype(np.float64)
     # the smoothed idf (+1) keeps common-but-topical words in play; plain log(N/df) hurt recall
     idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+    # Snapped to a grid: one edit moves a word's document frequency by one, which then changes
+    # the weight of that word in no other article unless its idf crosses a grid line (for a word
+    # in d articles, about 1 time in d * IDF_STEP). Without the grid every article sharing any
+    # word with the edited one would change, and the related lists could not be updated locally.
+    idf = np.round(idf / IDF_STEP) * IDF_STEP
     idf[df < MIN_DF] = 0.0
     if n_docs >= MAX_DF_MIN_DOCS:
         idf[df > MAX_DF * n_docs] = 0.0
@@ -193,32 +199,39 @@ def expand(
     similarity: np.ndarray,
     *,
     strength: float,
+    rows: np.ndarray | None = None,
     keep: int = EXPANDED_TERMS,
     block: int = 4096,
 ) -> sp.csr_matrix:
-    """Each vector plus STRENGTH x the similarity-weighted sum of its neighbours' LENT vectors.
+    """Each vector (or each of ROWS) plus STRENGTH x the similarity-weighted sum of its
+    neighbours' LENT vectors; NEIGHBOURS and SIMILARITY hold one line per row expanded.
 
     Document expansion from nearest neighbours: a short or oddly worded article borrows the
     vocabulary its closest articles share, so two articles about the same story match even
     when they use different words. Weights are raw similarities (not shares), so an article
     with no close neighbours stays almost as it was. Neighbours lend only their strongest terms
-    (LENT), which keeps the mix small.
+    (LENT), which keeps the mix small. Each row comes out the same whatever rows go with it.
     """
-    n_docs = matrix.shape[0]
+    chosen = np.arange(matrix.shape[0]) if rows is None else np.asarray(rows, dtype=np.int64)
+    n_rows = chosen.size
     valid = neighbours >= 0
-    rows = np.repeat(np.arange(n_docs), valid.sum(axis=1))
     graph = sp.csr_matrix(
-        (similarity[valid].astype(np.float32) * np.float32(strength), (rows, neighbours[valid])),
-        shape=(n_docs, n_docs),
+        (similarity[valid].astype(np.float32) * np.float32(strength),
+         (np.repeat(np.arange(n_rows), valid.sum(axis=1)), neighbours[valid])),
+        shape=(n_rows, matrix.shape[0]),
     )
 
     def mix(start: int) -> sp.csr_matrix:
-        stop = min(start + block, n_docs)
-        mixed = matrix[start:stop] + graph[start:stop] @ lent
-        return normalize_rows(prune_rows(mixed.tocsr(), keep))
+        stop = min(start + block, n_rows)
+        own = matrix[start:stop] if rows is None else matrix[chosen[start:stop]]
+        mixed = (own + graph[start:stop] @ lent).tocsr()
+        # sums over a row follow its storage order: make that order canonical, whatever the path
+        mixed.sort_indices()
+        return normalize_rows(prune_rows(mixed, keep))
 
-    parts = each_block(mix, range(0, n_docs, block))
-    expanded = sp.vstack(parts, format="csr") if parts else matrix.copy()
+    parts = each_block(mix, range(0, n_rows, block))
+    empty = sp.csr_matrix((0, matrix.shape[1]), dtype=np.float32)
+    expanded = sp.vstack(parts, format="csr") if parts else empty
     expanded.sort_indices()
     return expanded
 

@@ -1,0 +1,208 @@
+"""Related lists after texts were edited, from the previous run's outcome.
+
+An edit reaches few lists: the edited article's text vector changes, so its own neighbours, the
+lists it was in or now enters, the expanded vectors that borrow from it and the lists that score
+those. Everything else is taken over. Each step recomputes its rows with the same functions a
+full run uses, and a row's result never depends on which other rows are computed with it, so
+the outcome is the one a full run would give (tests/test_related_update.py compares them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import MutableMapping, Sequence
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from builder.config import RelatedWeights
+from builder.related.assemble import RowLists, assemble
+from builder.related.engine import (
+    EXPAND_NEIGHBOURS,
+    EXPAND_STRENGTH,
+    Outcome,
+    analyse_all,
+    candidate_sources,
+    candidate_table,
+    copies_of,
+    duplicate_pairs,
+    first_k,
+    in_slug_order,
+)
+from builder.related.neighbours import top_k
+from builder.related.types import RelatedDoc
+from builder.related.vectors import LENT_TERMS, expand, prune_rows, query_vectors, text_vectors
+
+# Past this share of changed text vectors, most lists change anyway and a full run is cheaper.
+MAX_CHANGED_SHARE = 0.1
+# Scores recomputed for the "might it enter this list" test may differ from the search's own in
+# the last bits (another summation order); anything this close to a list's last score is searched.
+SCORE_SLACK = 1e-5
+
+_NOT_TEXT = attrgetter("slug", "topic", "tags", "authors", "date", "pins", "excludes")
+
+
+def rerun(previous: Outcome, docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, language: str,
+          cache: MutableMapping[str, Any] | None) -> Outcome | None:
+    """The outcome of run(DOCS, ...) computed from PREVIOUS, or None when a full run is needed:
+    anything but titles, summaries and texts changed, or too many text vectors did."""
+    ordered = in_slug_order(docs)
+    if (previous.count != count or previous.weights != weights or len(ordered) != len(previous.docs)
+            or any(_NOT_TEXT(a) != _NOT_TEXT(b) for a, b in zip(ordered, previous.docs))):
+        return None
+    analyses = analyse_all(ordered, language, cache)
+    vectors = text_vectors(analyses)
+    renumber = _renumbering(previous.vectors.terms, vectors.terms)
+    changed = changed_rows(renumber(previous.vectors.matrix), vectors.matrix)
+    if changed.size > MAX_CHANGED_SHARE * len(ordered):
+        return None
+    if changed.size == 0 and renumber.identity:
+        return dataclasses.replace(previous, docs=ordered, analyses=analyses)
+
+    queries = query_vectors(vectors.matrix)
+    requery = changed_rows(renumber(previous.queries), queries)
+    searched = _to_search_again(previous, queries, vectors.matrix, changed, requery)
+    neighbours = previous.neighbours.copy()
+    similarity = previous.similarity.copy()
+    neighbours[searched], similarity[searched] = top_k(queries, vectors.matrix, first_k(count), rows=searched)
+
+    # near-copies: a document's pairs depend on its own search and on the texts of what it found
+    redo = np.union1d(searched, changed)
+    kept = ~np.isin(previous.duplicates[0], redo)
+    found = duplicate_pairs(vectors.matrix, queries, neighbours[redo], similarity[redo], rows=redo)
+    duplicates = (np.concatenate([previous.duplicates[0][kept], found[0]]),
+                  np.concatenate([previous.duplicates[1][kept], found[1]]))
+    copies = copies_of(duplicates)
+    copies_moved = [doc for doc in previous.copies.keys() | copies.keys()
+                    if previous.copies.get(doc) != copies.get(doc)]
+
+    # expanded vectors: a document's own text, its first neighbours and their similarity, and
+    # what those neighbours lend
+    head = slice(0, EXPAND_NEIGHBOURS)
+    borrows = np.zeros(len(ordered), dtype=bool)
+    borrows[changed] = True
+    borrows |= np.isin(neighbours[:, head], changed).any(axis=1)
+    borrows |= ((neighbours[:, head] != previous.neighbours[:, head])
+                | (similarity[:, head] != previous.similarity[:, head])).any(axis=1)
+    mixed = np.flatnonzero(borrows)
+    fresh = expand(vectors.matrix, prune_rows(vectors.matrix, LENT_TERMS), neighbours[mixed, head],
+                   similarity[mixed, head], strength=EXPAND_STRENGTH, rows=mixed)
+    before = renumber(previous.signals.text)
+    expanded = replace_rows(before, mixed, fresh)
+    signals = dataclasses.replace(previous.signals, text=expanded)
+
+    table = candidate_table(candidate_sources(count, neighbours, previous.by_tags), previous.pins)
+    touched = np.zeros(len(ordered), dtype=bool)
+    touched[changed_rows(before, expanded)] = True
+    touched[copies_moved] = True
+    again = touched | previous.lists.filled | _rows_differ(previous.table, table)
+    again |= np.where(table >= 0, touched[np.maximum(table, 0)], False).any(axis=1)
+    rows = np.flatnonzero(again)
+    partial = assemble(count, table[rows], previous.pins, previous.excludes, copies, previous.fallback,
+                       signals.score, docs=rows)
+    lists = RowLists(list(previous.lists.items), list(previous.lists.parts), list(previous.lists.pinned),
+                     previous.lists.filled.copy())
+    for at, doc in enumerate(rows.tolist()):
+        lists.items[doc] = partial.items[at]
+        lists.parts[doc] = partial.parts[at]
+        lists.pinned[doc] = partial.pinned[at]
+        lists.filled[doc] = partial.filled[at]
+    return dataclasses.replace(previous, docs=ordered, analyses=analyses, vectors=vectors, queries=queries,
+                               neighbours=neighbours, similarity=similarity, duplicates=duplicates, copies=copies,
+                               table=table, signals=signals, lists=lists)
+
+
+def _to_search_again(previous: Outcome, queries: sp.csr_matrix, matrix: sp.csr_matrix, changed: np.ndarray,
+                     requery: np.ndarray) -> np.ndarray:
+    """Documents whose nearest neighbours may have changed: those that search with a new query,
+    those that had a changed document among their neighbours (it may have dropped out) and those
+    a changed document now scores high enough for (it may come in)."""
+    neighbours, similarity = previous.neighbours, previous.similarity
+    again = np.zeros(neighbours.shape[0], dtype=bool)
+    again[requery] = True
+    if changed.size and neighbours.shape[1]:
+        again |= np.isin(neighbours, changed).any(axis=1)
+        scores = (matrix[changed] @ queries.T).tocoo()
+        searcher, candidate, value = scores.col, changed[scores.row], scores.data
+        full = neighbours[:, -1] >= 0
+        last = similarity[:, -1]
+        enters = (value > 0) & (searcher != candidate) & (~full[searcher] | (value >= last[searcher] - SCORE_SLACK))
+        again[searcher[enters]] = True
+    return np.flatnonzero(again)
+
+
+class _Renumbering:
+    """Old vocabulary columns -> new ones (the vocabulary is sorted, so order is kept)."""
+
+    def __init__(self, old_terms: list[str], new_terms: list[str]) -> None:
+        self.identity = old_terms == new_terms
+        if not self.identity:
+            index = {term: i for i, term in enumerate(new_terms)}
+            self.columns = np.fromiter((index.get(t, -1) for t in old_terms), dtype=np.int64, count=len(old_terms))
+            self.width = len(new_terms)
+
+    def __call__(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """MATRIX over the new vocabulary; an entry for a term gone from every text is dropped
+        (its row changed, and the comparison with the new matrix shows it)."""
+        if self.identity:
+            return matrix
+        columns = self.columns[matrix.indices]
+        kept = columns >= 0
+        counts = np.bincount(np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))[kept],
+                             minlength=matrix.shape[0])
+        indptr = np.concatenate(([0], np.cumsum(counts)))
+        return sp.csr_matrix((matrix.data[kept], columns[kept].astype(matrix.indices.dtype), indptr),
+                             shape=(matrix.shape[0], self.width))
+
+
+def _renumbering(old_terms: list[str], new_terms: list[str]) -> _Renumbering:
+    return _Renumbering(old_terms, new_terms)
+
+
+def _entries(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The storage offsets of every entry of ROWS (in row order) in a CSR structure."""
+    starts = indptr[rows]
+    lengths = indptr[rows + 1] - starts
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+
+
+def changed_rows(old: sp.csr_matrix, new: sp.csr_matrix) -> np.ndarray:
+    """Rows whose stored entries (columns, values, order) differ between two matrices."""
+    old_lengths = np.diff(old.indptr)
+    differ = old_lengths != np.diff(new.indptr)
+    alike = np.flatnonzero(~differ)
+    at_old = _entries(old.indptr, alike)
+    at_new = _entries(new.indptr, alike)
+    bad = (old.indices[at_old] != new.indices[at_new]) | (old.data[at_old] != new.data[at_new])
+    differ[np.repeat(alike, old_lengths[alike])[bad]] = True
+    return np.flatnonzero(differ)
+
+
+def replace_rows(matrix: sp.csr_matrix, rows: np.ndarray, new_rows: sp.csr_matrix) -> sp.csr_matrix:
+    """MATRIX with ROWS (ascending) replaced by the rows of NEW_ROWS, in order."""
+    lengths = np.diff(matrix.indptr)
+    lengths[rows] = np.diff(new_rows.indptr)
+    indptr = np.concatenate(([0], np.cumsum(lengths)))
+    data = np.empty(int(indptr[-1]), dtype=matrix.data.dtype)
+    indices = np.empty(int(indptr[-1]), dtype=matrix.indices.dtype)
+    others = np.setdiff1d(np.arange(matrix.shape[0]), rows)
+    source, target = _entries(matrix.indptr, others), _entries(indptr, others)
+    data[target], indices[target] = matrix.data[source], matrix.indices[source]
+    target = _entries(indptr, rows)
+    data[target], indices[target] = new_rows.data, new_rows.indices
+    return sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
+
+
+def _rows_differ(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Per row, whether two candidate tables (perhaps of different widths) differ."""
+    width = max(old.shape[1], new.shape[1])
+    differ: np.ndarray = (_widen(old, width) != _widen(new, width)).any(axis=1)
+    return differ
+
+
+def _widen(table: np.ndarray, width: int) -> np.ndarray:
+    padded = np.full((table.shape[0], width), -1, dtype=table.dtype)
+    padded[:, : table.shape[1]] = table
+    return padded

@@ -1,0 +1,136 @@
+"""Updating related lists after an edit gives exactly what computing them afresh gives."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from builder.config import RelatedWeights
+from builder.related import RelatedDoc, engine, relate, update, vectors
+
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
+SUBJECTS = {
+    "water": "well pump drill village water committee drought rain tank pipe spring repair",
+    "music": "festival band stage ticket harbour jazz folk brass singer crowd dance concert",
+    "school": "exam pupil teacher school paper history maths result revision class ministry lesson",
+    "truce": "ceasefire talks monitor border envoy truce accord patrol negotiator army front midnight",
+    "farm": "harvest seed market cooperative loan farmer field maize price storage tractor irrigation",
+}
+COMMON = ["people", "city", "year", "week", "report", "said", "new", "local", "group", "plan", "people", "also", "told"]
+
+
+def corpus(seed: int, size: int) -> list[RelatedDoc]:
+    rng = random.Random(seed)
+    subjects = sorted(SUBJECTS)
+    docs = []
+    for i in range(size):
+        subject = subjects[i % len(subjects)]
+        words = SUBJECTS[subject].split() + SUBJECTS[rng.choice(subjects)].split()[:4]
+        text = " ".join(rng.choice(words + COMMON) for _ in range(rng.randint(0, 60)))
+        docs.append(RelatedDoc(
+            slug=f"{subject}-{i:04}", title=" ".join(rng.sample(words, 3)), summary=" ".join(rng.sample(words, 4)),
+            text=text, topic=subject if i % 7 else "", tags=tuple(rng.sample(words, rng.randint(0, 3))),
+            authors=(f"writer-{i % 9}",), date=BASE + timedelta(days=rng.randint(0, 900)),
+            pins=(f"{subject}-{(i + 5) % size:04}",) if i % 23 == 0 else (),
+            excludes=(f"{subject}-{(i + 10) % size:04}",) if i % 29 == 0 else ()))
+    # a few republished stories: the same text under another slug
+    for i in range(0, size, 37):
+        docs[i] = replace(docs[i], text=docs[(i + 1) % size].text, title=docs[(i + 1) % size].title)
+    return docs
+
+
+def edit(docs: list[RelatedDoc], rng: random.Random) -> list[RelatedDoc]:
+    """The same docs with one to three titles, summaries or texts changed."""
+    out = list(docs)
+    vocabulary = " ".join(SUBJECTS.values()).split()
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(out))
+        doc = out[at]
+        kind = rng.choice(["append", "drop", "copy", "empty", "title", "fresh-word"])
+        if kind == "append":
+            doc = replace(doc, text=doc.text + " " + " ".join(rng.choices(vocabulary, k=rng.randint(1, 30))))
+        elif kind == "drop":
+            words = doc.text.split()
+            doc = replace(doc, text=" ".join(words[: len(words) // 2]))
+        elif kind == "copy":
+            other = out[rng.randrange(len(out))]
+            doc = replace(doc, text=other.text, title=other.title)
+        elif kind == "empty":
+            doc = replace(doc, text="", summary="")
+        elif kind == "title":
+            doc = replace(doc, title=" ".join(rng.choices(vocabulary, k=4)))
+        else:  # a word no other article uses
+            doc = replace(doc, text=doc.text + f" zzword{rng.randrange(10**6)}")
+        out[at] = doc
+    return out
+
+
+def same_outcome(updated: engine.Outcome, fresh: engine.Outcome) -> None:
+    assert [d.slug for d in updated.docs] == [d.slug for d in fresh.docs]
+    assert np.array_equal(updated.neighbours, fresh.neighbours)
+    assert np.array_equal(updated.similarity, fresh.similarity)
+    assert updated.copies == fresh.copies
+    for a, b in ((updated.signals.text, fresh.signals.text), (updated.queries, fresh.queries)):
+        assert update.changed_rows(a, b).size == 0
+    assert np.array_equal(updated.table, fresh.table)
+    for a, b in zip(updated.lists.items, fresh.lists.items, strict=True):
+        assert a.tolist() == b.tolist()
+    for a, b in zip(updated.lists.parts, fresh.lists.parts, strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(updated.lists.filled, fresh.lists.filled)
+
+
+@pytest.mark.parametrize("query_work", [vectors.QUERY_WORK, 3_000])  # whole queries / pruned queries
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_run_of_edits_updates_to_what_a_fresh_run_computes(seed: int, query_work: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "QUERY_WORK", query_work)
+    monkeypatch.setattr(update, "MAX_CHANGED_SHARE", 1.0)  # never fall back to a full run here
+    rng = random.Random(seed)
+    docs = corpus(seed, 240)
+    weights = RelatedWeights()
+    previous = engine.run(docs, 5, weights, "en", {})
+    updated_rows = 0
+    for _ in range(12):
+        docs = edit(docs, rng)
+        updated = update.rerun(previous, docs, 5, weights, "en", {})
+        assert updated is not None
+        fresh = engine.run(docs, 5, weights, "en", {})
+        same_outcome(updated, fresh)
+        updated_rows += sum(a.tolist() != b.tolist() for a, b in zip(previous.lists.items, updated.lists.items))
+        previous = updated  # the next edit starts from the updated outcome, as a server's next save does
+    assert updated_rows > 0  # the edits did move lists, so the update had real work to do
+
+
+def test_relate_with_previous_gives_the_lists_of_a_fresh_call() -> None:
+    docs = corpus(7, 120)
+    first = relate(docs, count=4)
+    edited = edit(docs, random.Random(7))
+    assert relate(edited, count=4, previous=first).lists == relate(edited, count=4).lists
+
+
+def test_anything_but_text_changing_means_a_full_run() -> None:
+    docs = corpus(5, 80)
+    weights = RelatedWeights()
+    previous = engine.run(docs, 5, weights, "en", {})
+    retagged = [replace(docs[0], tags=("festival",)), *docs[1:]]
+    assert update.rerun(previous, retagged, 5, weights, "en", {}) is None
+    assert update.rerun(previous, docs[1:], 5, weights, "en", {}) is None
+    assert update.rerun(previous, docs, 6, weights, "en", {}) is None
+    assert update.rerun(previous, docs, 5, replace(weights, tags=0.0), "en", {}) is None
+    unchanged = update.rerun(previous, docs, 5, weights, "en", {})
+    assert unchanged is not None and unchanged.lists is previous.lists
+
+
+def test_replace_rows_and_changed_rows_agree() -> None:
+    import scipy.sparse as sp
+
+    matrix = sp.csr_matrix(np.array([[1, 0, 2], [0, 0, 0], [3, 4, 0], [0, 5, 6]], dtype=np.float32))
+    new_rows = sp.csr_matrix(np.array([[0, 7, 0], [3, 4, 0]], dtype=np.float32))
+    replaced = update.replace_rows(matrix, np.array([1, 2]), new_rows)
+    assert replaced.toarray().tolist() == [[1, 0, 2], [0, 7, 0], [3, 4, 0], [0, 5, 6]]
+    assert update.changed_rows(matrix, replaced).tolist() == [1]
