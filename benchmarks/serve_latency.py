@@ -5,8 +5,9 @@ Usage: python benchmarks/serve_latency.py [--sites sample,1000,10000] [--repeat 
 For each site, `python -m builder serve` runs in its own process (as a user would run it) and
 headless Chromium opens one article. Each sample rewrites that article's body with a new marker
 word, then waits for the reloaded page's DOMContentLoaded and checks the marker is there; the
-latency is the time from just before the write to that event, as seen from this process. The
-server's own "built ... in X s" lines give the build share of it.
+latency is the time from just before the write to that event, as seen from this process. Every
+other save also adds a sentence of ordinary words, so each save changes the article's vocabulary
+(and with it the text statistics the related lists use). The server's own "built ... in X s" lines give the build share of it.
 
 "sample" is a copy of the repository's sample portal (content/, portal.toml, themes/); the
 numbered sites are N generated articles in a temporary folder: by default (`--corpus simple`)
@@ -44,6 +45,8 @@ WORDS = ["ceasefire", "talks", "mediator", "village", "water", "court", "ruling"
          "women", "union", "wages", "clinic", "nurse", "road", "bridge", "well", "rain", "seed", "loan", "radio",
          "newspaper", "museum", "language", "song", "dialogue", "prayer", "shrine", "volunteer", "truce", "accord",
          "patrol"]
+EDIT_SENTENCE = ("Residents met the mediator at the river crossing to agree on water sharing, "
+                 "school repairs and a weekly market.")
 GLUE = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "was", "by", "at", "from",
         "it", "be", "are", "this", "has"]
 
@@ -137,7 +140,10 @@ def measure(source: Path, article: Path, repeat: int) -> Result:
             page.goto(server.url + url_path)
             for i in range(repeat + 1):  # the first round warms up caches and is not counted
                 marker = f"latencymarker{i}x{random.randrange(10**9)}"
-                text = original.replace("\n---\n", f"\n---\n\n{marker}\n", 1)
+                # every other save also adds a sentence of ordinary words, so the article's
+                # vocabulary changes at each save (as when an editor writes), not just one new word
+                sentence = EDIT_SENTENCE if i % 2 else ""
+                text = original.replace("\n---\n", f"\n---\n\n{marker} {sentence}\n", 1)
                 page.wait_for_function("window.__builder && window.__builder.connected")
                 with page.expect_event("domcontentloaded", timeout=600_000):
                     begin = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ def analysis_key(doc: RelatedDoc) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=1 << 18)  # asked for every article several times a build
 def vouched_key(key: str) -> str:
     """analysis_key() of a doc whose caller-given `key` stands for its title, summary and text."""
     digest = hashlib.blake2b(digest_size=16)

@@ -55,14 +55,25 @@ def rerun(previous: Outcome, docs: Sequence[RelatedDoc], count: int, weights: Re
     analyses = analyse_all(ordered, language, cache)
     vectors = text_vectors(analyses)
     renumber = _renumbering(previous.vectors.terms, vectors.terms)
-    changed = changed_rows(renumber(previous.vectors.matrix), vectors.matrix)
+    old_matrix = renumber(previous.vectors.matrix)
+    changed = changed_rows(old_matrix, vectors.matrix)
     if changed.size > MAX_CHANGED_SHARE * len(ordered):
         return None
     if changed.size == 0 and renumber.identity:
         return dataclasses.replace(previous, docs=ordered, analyses=analyses)
 
-    queries = query_vectors(vectors.matrix)
-    requery = changed_rows(renumber(previous.queries), queries)
+    # a query depends on its row and on the lengths of the posting lists it could search
+    width = vectors.matrix.shape[1]
+    moved_terms = (np.bincount(old_matrix.indices, minlength=width)
+                   != np.bincount(vectors.matrix.indices, minlength=width))
+    lengths = np.diff(vectors.matrix.indptr)
+    affected = np.zeros(len(ordered), dtype=bool)
+    affected[np.repeat(np.arange(len(ordered)), lengths)[moved_terms[vectors.matrix.indices]]] = True
+    affected[changed] = True
+    asked = np.flatnonzero(affected)
+    old_queries = renumber(previous.queries)
+    queries = replace_rows(old_queries, asked, query_vectors(vectors.matrix, asked))
+    requery = changed_rows(old_queries, queries)
     searched = _to_search_again(previous, queries, vectors.matrix, changed, requery)
     neighbours = previous.neighbours.copy()
     similarity = previous.similarity.copy()
@@ -87,8 +98,12 @@ def rerun(previous: Outcome, docs: Sequence[RelatedDoc], count: int, weights: Re
     borrows |= ((neighbours[:, head] != previous.neighbours[:, head])
                 | (similarity[:, head] != previous.similarity[:, head])).any(axis=1)
     mixed = np.flatnonzero(borrows)
-    fresh = expand(vectors.matrix, prune_rows(vectors.matrix, LENT_TERMS), neighbours[mixed, head],
-                   similarity[mixed, head], strength=EXPAND_STRENGTH, rows=mixed)
+    lenders = np.unique(neighbours[mixed, head])
+    lenders = lenders[lenders >= 0]
+    lent = replace_rows(sp.csr_matrix(vectors.matrix.shape, dtype=vectors.matrix.dtype), lenders,
+                        prune_rows(vectors.matrix[lenders], LENT_TERMS))
+    fresh = expand(vectors.matrix, lent, neighbours[mixed, head], similarity[mixed, head],
+                   strength=EXPAND_STRENGTH, rows=mixed)
     before = renumber(previous.signals.text)
     expanded = replace_rows(before, mixed, fresh)
     signals = dataclasses.replace(previous.signals, text=expanded)

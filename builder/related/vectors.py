@@ -115,16 +115,18 @@ def _compact(matrix: sp.csr_matrix, data: np.ndarray, kept: np.ndarray) -> sp.cs
     return sp.csr_matrix((data[kept], matrix.indices[kept], indptr), shape=matrix.shape)
 
 
-def query_vectors(matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """Rows cut to the strongest terms a search can afford (not re-normalised).
+def query_vectors(full: sp.csr_matrix, rows: np.ndarray | None = None) -> sp.csr_matrix:
+    """Rows (all, or ROWS only) cut to the strongest terms a search can afford (not re-normalised).
 
     Each row keeps its QUERY_TERMS strongest terms, then further terms (strongest first) while
     the posting lists it touches stay within QUERY_WORK / rows. Small sites thus search with
-    whole vectors (exact), large ones with each article's most telling words only.
+    whole vectors (exact), large ones with each article's most telling words only. A row's
+    query depends on the row and on the posting list lengths, nothing else.
     """
+    budget = QUERY_WORK / max(full.shape[0], 1)
+    postings = np.bincount(full.indices, minlength=full.shape[1]).astype(np.float64)
+    matrix = full if rows is None else full[rows]
     n_rows = matrix.shape[0]
-    budget = QUERY_WORK / max(n_rows, 1)
-    postings = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
     lengths = np.diff(matrix.indptr)
     data = matrix.data.copy()
     chunk = max(1, 1_000_000 // max(int(lengths.max(initial=1)), 1))
