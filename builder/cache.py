@@ -26,6 +26,7 @@ FORMAT = 1
 _STATE = "state.pickle"
 _BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
+_RELATED = "related.pickle"
 _CHUNKED = ("parsed", "analyses", "units", "cards")  # CacheState tables stored in pieces (builder.tablestore)
 
 
@@ -178,7 +179,7 @@ class Cache:
         # Output folder -> the files this cache's last build left there: a caller that builds again
         # and again (the preview server) then deletes only what disappeared instead of sweeping.
         self.written: dict[str, frozenset[str]] = {}
-        # The related engine's last result with its state, kept in memory by such a caller only.
+        # The related engine's state after the last build, kept in memory by such a caller.
         self.relations: Any = None
 
     @property
@@ -220,6 +221,28 @@ class Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
         _dump_atomically(manifest, path)
 
+    def related_engine(self) -> Any:
+        """The related engine's state from an earlier build (held in memory by a long-running
+        caller), or None. Read only when lists must be worked out, and only if this builder's code
+        wrote it: it is plain pickled data of the engine's own classes."""
+        if self.relations is not None or not self.enabled or not self.persist:
+            return self.relations
+        try:
+            with open(self.folder / _RELATED, "rb") as stream:
+                if pickle.load(stream) != code_version():
+                    return None
+                return pickle.load(stream)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+
+    def keep_related_engine(self, engine: Any) -> None:
+        """Keep ENGINE for the next build: in memory for a long-running caller, else on disk."""
+        if not self.persist:
+            self.relations = engine
+        elif self.enabled and engine is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _dump_atomically(engine, self.folder / _RELATED, header=code_version())
+
     def _load(self) -> CacheState:
         try:
             with open(self.folder / _STATE, "rb") as stream:
@@ -256,9 +279,12 @@ class Cache:
             self._bodies.close()
 
 
-def _dump_atomically(value: Any, path: Path) -> None:
-    """Pickle VALUE to PATH through a temporary file beside it, so a reader never sees half a file."""
+def _dump_atomically(value: Any, path: Path, *, header: Any = None) -> None:
+    """Pickle VALUE to PATH through a temporary file beside it, so a reader never sees half a file.
+    A HEADER is pickled first, to be checked before the value is read."""
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
     with os.fdopen(handle, "wb") as stream:
+        if header is not None:
+            pickle.dump(header, stream, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temp, path)

@@ -259,13 +259,12 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     if not explain and cache.state.related is not None and cache.state.related[0] == inputs:
         return Relations.from_lists(cache.state.related[1])
     analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
-    # A long-running caller (the preview server) keeps the engine's state in memory, so the
-    # next save updates the lists instead of computing them all again.
+    # The engine's state from the last build lets an edit update the lists instead of working
+    # them all out again (the result is the same).
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
-                       language=config.language, analyses=analyses, previous=cache.relations)
+                       language=config.language, analyses=analyses, previous=cache.related_engine())
     cache.state.related = (inputs, relations.lists)
-    if not cache.persist:
-        cache.relations = relations
+    cache.keep_related_engine(relations.state)
     return relations if explain else Relations.from_lists(relations.lists)
 
 

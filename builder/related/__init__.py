@@ -63,6 +63,12 @@ class Relations:
         """Lists remembered from an earlier run (the build cache); they carry no explanations."""
         return cls(dict(lists), None, {slug: i for i, slug in enumerate(lists)})
 
+    @property
+    def state(self) -> object | None:
+        """The engine's state behind these lists (None for lists from the cache), picklable: pass
+        it to relate() as `previous` after an edit to update the lists rather than start over."""
+        return None if self._explainer is None else self._explainer.outcome.stored()
+
     def explain(self, slug: str) -> tuple[Explanation, ...]:
         """An Explanation for each item of lists[slug], in the same order (KeyError if unknown)."""
         if slug not in self.lists:
@@ -86,14 +92,14 @@ def relate(
     weights: RelatedWeights | None = None,
     language: str = "en",
     analyses: MutableMapping[str, Any] | None = None,
-    previous: Relations | None = None,
+    previous: object | None = None,
 ) -> Relations:
     """Related lists for every doc: pins first, then the best-scoring others, COUNT in all.
 
     ANALYSES, when given, is a cache from analysis_key(doc) to that doc's analysis; it is read
     to skip re-tokenizing unchanged docs and filled with the analyses made now. PREVIOUS, the
-    result of an earlier call (not from_lists), lets an edit of titles, summaries or texts
-    update the lists instead of computing them all again; the result is the same either way.
+    `state` of an earlier call's result, lets an edit of titles, summaries or texts update the
+    lists instead of computing them all again; the result is the same either way.
     """
     if count < 0:
         raise ValueError("related articles: count must be zero or more")
@@ -105,8 +111,8 @@ def relate(
     from builder.related.update import rerun
 
     outcome = None
-    if previous is not None and previous._explainer is not None:
-        outcome = rerun(previous._explainer.outcome, docs, count, weights, language, analyses)
+    if previous is not None:
+        outcome = rerun(previous, docs, count, weights, language, analyses)
     if outcome is None:
         outcome = run(docs, count, weights, language, analyses)
     slugs = [d.slug for d in outcome.docs]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -58,6 +59,11 @@ class Outcome:
     signals: Signals
     fallback: _Fallback
     lists: RowLists
+
+    def stored(self) -> Outcome:
+        """This outcome without the analyses (the build cache keeps those on its own), for
+        keeping until the next run."""
+        return dataclasses.replace(self, analyses=[])
 
 
 def analyse_all(docs: Sequence[RelatedDoc], language: str,

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from builder.compact import pickled_as_tuple
 
+
+@pickled_as_tuple  # the engine's kept state holds one per article
 @dataclass(frozen=True, slots=True)
 class RelatedDoc:
     slug: str

@@ -44,12 +44,14 @@ SCORE_SLACK = 1e-5
 _NOT_TEXT = attrgetter("slug", "topic", "tags", "authors", "date", "pins", "excludes")
 
 
-def rerun(previous: Outcome, docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, language: str,
+def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, language: str,
           cache: MutableMapping[str, Any] | None) -> Outcome | None:
-    """The outcome of run(DOCS, ...) computed from PREVIOUS, or None when a full run is needed:
-    anything but titles, summaries and texts changed, or too many text vectors did."""
+    """The outcome of run(DOCS, ...) computed from PREVIOUS (an Outcome's stored() state), or None
+    when a full run is needed: anything but titles, summaries and texts changed, or too many
+    text vectors did."""
     ordered = in_slug_order(docs)
-    if (previous.count != count or previous.weights != weights or len(ordered) != len(previous.docs)
+    if (not isinstance(previous, Outcome) or previous.count != count or previous.weights != weights
+            or len(ordered) != len(previous.docs)
             or any(_NOT_TEXT(a) != _NOT_TEXT(b) for a, b in zip(ordered, previous.docs))):
         return None
     analyses = analyse_all(ordered, language, cache)
