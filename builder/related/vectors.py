@@ -45,11 +45,13 @@ def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     indptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     tf = np.zeros(cols.size, dtype=np.float32)
-    if cols.size:
-        counts = np.concatenate([a["counts"] for a in analyses])
-        for field, weight in enumerate(FIELD_WEIGHTS):
-            tf += weight * counts[:, field]
-        del counts
+    # a few thousand documents at a time: all the counts at once took 120 MB at 100,000 articles
+    for start in range(0, n_docs, 4096):
+        block = tf[indptr[start] : indptr[min(start + 4096, n_docs)]]
+        if block.size:
+            counts = np.concatenate([a["counts"] for a in analyses[start : start + 4096]])
+            for field, weight in enumerate(FIELD_WEIGHTS):
+                block += weight * counts[:, field]
     # sublinear tf: the tenth mention of a word adds far less evidence than the second
     np.maximum(tf, 1.0, out=tf)
     np.log(tf, out=tf)
