@@ -6,14 +6,19 @@ import pickle
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import article, write_files
 
+from builder.build import BuildOptions, build
+from builder.cache import Cache, code_version
 from builder.config import RelatedWeights
 from builder.related import RelatedDoc, engine, relate, update, vectors
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 SUBJECTS = {
     "water": "well pump drill village water committee drought rain tank pipe spring repair",
     "music": "festival band stage ticket harbour jazz folk brass singer crowd dance concert",
@@ -137,3 +142,57 @@ def test_replace_rows_and_changed_rows_agree() -> None:
     replaced = update.replace_rows(matrix, np.array([1, 2]), new_rows)
     assert replaced.toarray().tolist() == [[1, 0, 2], [0, 7, 0], [3, 4, 0], [0, 5, 6]]
     assert update.changed_rows(matrix, replaced).tolist() == [1]
+
+
+def _portal(root: Path) -> Path:
+    files: dict[str, str | bytes] = {"portal.toml": 'title = "T"\nbase_url = "https://example.org/"\n'}
+    rng = random.Random(3)
+    for i in range(30):
+        subject = sorted(SUBJECTS)[i % len(SUBJECTS)]
+        body = " ".join(rng.choices(SUBJECTS[subject].split(), k=40))
+        files[f"content/{subject}/a{i:02}.md"] = article(f"{subject} story {i}", date=f"2026-03-{1 + i % 28:02}",
+                                                         body=body, topic=subject)
+    return write_files(root, files)
+
+
+def test_a_build_after_an_edit_updates_the_lists_from_the_state_the_last_build_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    state = root / ".cache" / "builder-v1" / "related.pickle"
+    assert state.is_file()
+    updates: list[object] = []
+    real_rerun = update.rerun
+
+    def spy(*args: object, **kwargs: object) -> object:
+        updates.append(result := real_rerun(*args, **kwargs))  # type: ignore[arg-type]
+        return result
+
+    monkeypatch.setattr(update, "rerun", spy)
+    monkeypatch.setattr(update, "MAX_CHANGED_SHARE", 1.0)  # on 30 articles one edit moves many word weights
+    edited = root / "content" / "farm" / "a00.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nThe festival band played by the well.\n",
+                      encoding="utf-8")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    assert len(updates) == 1 and updates[0] is not None  # updated, not computed afresh
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("damage", ["other version", "truncated"])
+def test_a_state_from_another_builder_or_half_written_is_not_used(tmp_path: Path, damage: str) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    state = root / ".cache" / "builder-v1" / "related.pickle"
+    if damage == "other version":
+        data = state.read_bytes()
+        with state.open("wb") as stream:
+            pickle.dump("0.0.1+another-builder", stream)
+            stream.write(data[len(pickle.dumps(code_version(), protocol=pickle.HIGHEST_PROTOCOL)):])
+    else:
+        state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])
+    assert Cache(root).related_engine() is None
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
