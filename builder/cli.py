@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from builder import __version__
 from builder.build import BuildOptions, build
@@ -22,6 +24,17 @@ from builder.report import Reporter
 from builder.serve.command import add_serve_command
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def run() -> NoReturn:
+    """The `builder` command: main(), then leave at once. A build ends holding millions of
+    objects that the interpreter would free one by one on its way out (0.2 s after an edit at
+    10,000 articles); the operating system reclaims the memory in one go. Every file the build
+    writes is closed by then, so only the standard streams need flushing."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

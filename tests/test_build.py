@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -99,6 +101,17 @@ def test_python_dash_m_works(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=REPO, check=False)
     assert done.returncode == 0, done.stderr
     assert "built" in done.stdout
+    # the command leaves without tearing the interpreter down: codes and messages still come through
+    write_files(source, {"content/peace/b.md": article("B", featured="yes please")})
+    failed = subprocess.run([sys.executable, "-m", "builder", "build", "--source", str(source), "--now", NOW],
+                            capture_output=True, text=True, cwd=REPO, check=False)
+    assert failed.returncode == 1
+    assert "content/peace/b.md" in failed.stderr and "'featured' must be true or false" in failed.stderr
+    (source / "content" / "peace" / "b.md").unlink()
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    listed = subprocess.run([sys.executable, "-m", "builder", "related", "--json", "--source", str(source), "--now",
+                             NOW], capture_output=True, text=True, cwd=REPO, check=False, env=buffered)
+    assert listed.returncode == 0 and json.loads(listed.stdout) == {"a": []}
 
 
 def test_featured_article_leads_the_front_page(tmp_path: Path, run) -> None:
