@@ -32,6 +32,7 @@ from builder.related.engine import (
     in_slug_order,
 )
 from builder.related.neighbours import top_k
+from builder.related.signals import Signals
 from builder.related.types import RelatedDoc
 from builder.related.vectors import LENT_TERMS, expand, prune_rows, query_vectors, text_vectors
 
@@ -56,7 +57,7 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
         return None
     analyses = analyse_all(ordered, language, cache)
     vectors = text_vectors(analyses)
-    renumber = _renumbering(previous.vectors.terms, vectors.terms)
+    renumber = _Renumbering(previous.vectors.terms, vectors.terms)
     old_matrix = renumber(previous.vectors.matrix)
     changed = changed_rows(old_matrix, vectors.matrix)
     if changed.size > MAX_CHANGED_SHARE * len(ordered):
@@ -64,19 +65,9 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
     if changed.size == 0 and renumber.identity:
         return dataclasses.replace(previous, docs=ordered, analyses=analyses)
 
-    # a query depends on its row and on the lengths of the posting lists it could search
-    width = vectors.matrix.shape[1]
-    moved_terms = (np.bincount(old_matrix.indices, minlength=width)
-                   != np.bincount(vectors.matrix.indices, minlength=width))
-    lengths = np.diff(vectors.matrix.indptr)
-    affected = np.zeros(len(ordered), dtype=bool)
-    affected[np.repeat(np.arange(len(ordered)), lengths)[moved_terms[vectors.matrix.indices]]] = True
-    affected[changed] = True
-    asked = np.flatnonzero(affected)
     old_queries = renumber(previous.queries)
-    queries = replace_rows(old_queries, asked, query_vectors(vectors.matrix, asked))
-    requery = changed_rows(old_queries, queries)
-    searched = _to_search_again(previous, queries, vectors.matrix, changed, requery)
+    queries = _queries(vectors.matrix, old_matrix, old_queries, changed)
+    searched = _to_search_again(previous, queries, vectors.matrix, changed, changed_rows(old_queries, queries))
     neighbours = previous.neighbours.copy()
     similarity = previous.similarity.copy()
     neighbours[searched], similarity[searched] = top_k(queries, vectors.matrix, first_k(count), rows=searched)
@@ -88,36 +79,59 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
     duplicates = (np.concatenate([previous.duplicates[0][kept], found[0]]),
                   np.concatenate([previous.duplicates[1][kept], found[1]]))
     copies = copies_of(duplicates)
-    copies_moved = [doc for doc in previous.copies.keys() | copies.keys()
-                    if previous.copies.get(doc) != copies.get(doc)]
 
-    # expanded vectors: a document's own text, its first neighbours and their similarity, and
-    # what those neighbours lend
-    head = slice(0, EXPAND_NEIGHBOURS)
-    borrows = np.zeros(len(ordered), dtype=bool)
-    borrows[changed] = True
-    borrows |= np.isin(neighbours[:, head], changed).any(axis=1)
-    borrows |= ((neighbours[:, head] != previous.neighbours[:, head])
-                | (similarity[:, head] != previous.similarity[:, head])).any(axis=1)
-    mixed = np.flatnonzero(borrows)
-    lenders = np.unique(neighbours[mixed, head])
-    lenders = lenders[lenders >= 0]
-    lent = replace_rows(sp.csr_matrix(vectors.matrix.shape, dtype=vectors.matrix.dtype), lenders,
-                        prune_rows(vectors.matrix[lenders], LENT_TERMS))
-    fresh = expand(vectors.matrix, lent, neighbours[mixed, head], similarity[mixed, head],
-                   strength=EXPAND_STRENGTH, rows=mixed)
     before = renumber(previous.signals.text)
-    expanded = replace_rows(before, mixed, fresh)
+    expanded = _expanded(vectors.matrix, before, previous, neighbours, similarity, changed)
     signals = dataclasses.replace(previous.signals, text=expanded)
-
     table = candidate_table(candidate_sources(count, neighbours, previous.by_tags), previous.pins)
+    # a list depends on its candidates, their (and its own) vectors and their near-copies
     touched = np.zeros(len(ordered), dtype=bool)
     touched[changed_rows(before, expanded)] = True
-    touched[copies_moved] = True
+    touched[[doc for doc in previous.copies.keys() | copies.keys() if previous.copies.get(doc) != copies.get(doc)]] = True
     again = touched | previous.lists.filled | _rows_differ(previous.table, table)
     again |= np.where(table >= 0, touched[np.maximum(table, 0)], False).any(axis=1)
+    lists = _reassembled(previous, np.flatnonzero(again), table, copies, signals)
+    return dataclasses.replace(previous, docs=ordered, analyses=analyses, vectors=vectors, queries=queries,
+                               neighbours=neighbours, similarity=similarity, duplicates=duplicates, copies=copies,
+                               table=table, signals=signals, lists=lists)
+
+
+def _queries(matrix: sp.csr_matrix, old_matrix: sp.csr_matrix, old_queries: sp.csr_matrix,
+             changed: np.ndarray) -> sp.csr_matrix:
+    """The queries of MATRIX: a query depends on its row and on the lengths of the posting lists
+    it could search, so only rows that changed or hold a term whose list changed are cut again."""
+    width = matrix.shape[1]
+    moved_terms = np.bincount(old_matrix.indices, minlength=width) != np.bincount(matrix.indices, minlength=width)
+    affected = np.zeros(matrix.shape[0], dtype=bool)
+    affected[np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))[moved_terms[matrix.indices]]] = True
+    affected[changed] = True
+    asked = np.flatnonzero(affected)
+    return replace_rows(old_queries, asked, query_vectors(matrix, asked))
+
+
+def _expanded(matrix: sp.csr_matrix, before: sp.csr_matrix, previous: Outcome, neighbours: np.ndarray,
+              similarity: np.ndarray, changed: np.ndarray) -> sp.csr_matrix:
+    """The expanded vectors: a row depends on its own text, its first neighbours and their
+    similarity, and what those neighbours lend; rows where none of these changed are kept."""
+    head = slice(0, EXPAND_NEIGHBOURS)
+    again = np.zeros(matrix.shape[0], dtype=bool)
+    again[changed] = True
+    again |= np.isin(neighbours[:, head], changed).any(axis=1)
+    again |= ((neighbours[:, head] != previous.neighbours[:, head])
+              | (similarity[:, head] != previous.similarity[:, head])).any(axis=1)
     rows = np.flatnonzero(again)
-    partial = assemble(count, table[rows], previous.pins, previous.excludes, copies, previous.fallback,
+    lenders = np.unique(neighbours[rows, head])
+    lenders = lenders[lenders >= 0]
+    lent = replace_rows(sp.csr_matrix(matrix.shape, dtype=matrix.dtype), lenders,
+                        prune_rows(matrix[lenders], LENT_TERMS))
+    fresh = expand(matrix, lent, neighbours[rows, head], similarity[rows, head], strength=EXPAND_STRENGTH, rows=rows)
+    return replace_rows(before, rows, fresh)
+
+
+def _reassembled(previous: Outcome, rows: np.ndarray, table: np.ndarray, copies: dict[int, frozenset[int]],
+                 signals: Signals) -> RowLists:
+    """PREVIOUS's lists with those of ROWS assembled again."""
+    partial = assemble(previous.count, table[rows], previous.pins, previous.excludes, copies, previous.fallback,
                        signals.score, docs=rows)
     lists = RowLists(list(previous.lists.items), list(previous.lists.parts), list(previous.lists.pinned),
                      previous.lists.filled.copy())
@@ -126,9 +140,7 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
         lists.parts[doc] = partial.parts[at]
         lists.pinned[doc] = partial.pinned[at]
         lists.filled[doc] = partial.filled[at]
-    return dataclasses.replace(previous, docs=ordered, analyses=analyses, vectors=vectors, queries=queries,
-                               neighbours=neighbours, similarity=similarity, duplicates=duplicates, copies=copies,
-                               table=table, signals=signals, lists=lists)
+    return lists
 
 
 def _to_search_again(previous: Outcome, queries: sp.csr_matrix, matrix: sp.csr_matrix, changed: np.ndarray,
@@ -172,10 +184,6 @@ class _Renumbering:
         indptr = np.concatenate(([0], np.cumsum(counts)))
         return sp.csr_matrix((matrix.data[kept], columns[kept].astype(matrix.indices.dtype), indptr),
                              shape=(matrix.shape[0], self.width))
-
-
-def _renumbering(old_terms: list[str], new_terms: list[str]) -> _Renumbering:
-    return _Renumbering(old_terms, new_terms)
 
 
 def _entries(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
