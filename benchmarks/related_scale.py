@@ -1,4 +1,5 @@
-"""Time builder.related.relate() on seeded synthetic articles: cold, then with a warm analyses cache.
+"""Time builder.related.relate() on seeded synthetic articles: cold, with a warm analyses cache, and
+updating the lists after one article is edited (checked against a fresh run).
 
 Usage: python benchmarks/related_scale.py [--sizes 1000,10000,100000] [--count 5] [--seed 7]
 
@@ -16,10 +17,12 @@ import argparse
 import json
 import os
 import platform
+import random
 import resource
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -161,11 +164,27 @@ def measure(n: int, count: int, seed: int, repeat: int) -> dict[str, float]:
         warm_s = min(warm_s, time.perf_counter() - t0)
         assert warm == lists, "warm and cold analyses gave different lists"
         del warm
+    # one article edited (a passage of another article appended to its text), lists updated from
+    # the last run's state; checked against a fresh run
+    state = relate(docs, count=count, analyses=cache).state
+    rng = random.Random(seed)
+    update_s = float("inf")
+    for _ in range(max(1, repeat)):
+        at, other = rng.randrange(n), rng.randrange(n)
+        edited = list(docs)
+        edited[at] = replace(docs[at], text=f"{docs[at].text} {docs[other].text[:400]}")
+        t0 = time.perf_counter()
+        updated = relate(edited, count=count, analyses=cache, previous=state).lists
+        update_s = min(update_s, time.perf_counter() - t0)
+        assert updated == relate(edited, count=count, analyses=cache).lists, "the update differs from a fresh run"
+        del updated, edited
+    del state
     full = sum(len(v) == count for v in lists.values()) / len(docs)
     story = {d.slug: s for d, s in zip(docs, stories)}
     same = sum(story[r] == story[slug] for slug, items in lists.items() for r in items)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"docs": n, "generate_s": generated, "cold_s": cold_s, "warm_s": warm_s, "coverage": full,
+    return {"docs": n, "generate_s": generated, "cold_s": cold_s, "warm_s": warm_s, "update_s": update_s,
+            "coverage": full,
             "story_p": same / (count * len(docs)), "docs_rss_mb": docs_mb, "peak_rss_mb": peak_mb}
 
 
@@ -183,7 +202,7 @@ def main() -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {cpu}")
-    print(f"{'docs':>8} {'generate s':>11} {'cold s':>8} {'warm s':>8} {'coverage':>9} {'same story':>11} "
+    print(f"{'docs':>8} {'generate s':>11} {'cold s':>8} {'warm s':>8} {'update s':>9} {'coverage':>9} {'same story':>11} "
           f"{'RSS before MB':>14} {'peak RSS MB':>12}")
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         child = subprocess.run(
@@ -195,7 +214,7 @@ def main() -> None:
             print(f"{size:>8} failed:\n{child.stderr}")
             continue
         r = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"{r['docs']:>8} {r['generate_s']:>11.1f} {r['cold_s']:>8.2f} {r['warm_s']:>8.2f} "
+        print(f"{r['docs']:>8} {r['generate_s']:>11.1f} {r['cold_s']:>8.2f} {r['warm_s']:>8.2f} {r['update_s']:>9.2f} "
               f"{r['coverage']:>9.3f} {r['story_p']:>11.3f} {r['docs_rss_mb']:>14.0f} {r['peak_rss_mb']:>12.0f}")
 
 
