@@ -225,7 +225,7 @@ class Cache:
         """The related engine's state from an earlier build (held in memory by a long-running
         caller), or None. Read only when lists must be worked out, and only if this builder's code
         wrote it: it is plain pickled data of the engine's own classes."""
-        if self.relations is not None or not self.enabled or not self.persist:
+        if self.relations is not None or not self.enabled:
             return self.relations
         try:
             with open(self.folder / _RELATED, "rb") as stream:
@@ -236,10 +236,15 @@ class Cache:
             return None
 
     def keep_related_engine(self, engine: Any) -> None:
-        """Keep ENGINE for the next build: in memory for a long-running caller, else on disk."""
+        """Keep ENGINE for the next build: in memory for a long-running caller (written with the
+        rest in persist_now), else on disk at once."""
         if not self.persist:
             self.relations = engine
-        elif self.enabled and engine is not None:
+        else:
+            self._write_related(engine)
+
+    def _write_related(self, engine: Any) -> None:
+        if self.enabled and engine is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             _dump_atomically(engine, self.folder / _RELATED, header=code_version())
 
@@ -273,6 +278,8 @@ class Cache:
         empty: dict[str, Any] = {name: {} for name in _CHUNKED}
         _dump_atomically((dataclasses.replace(state, **empty), listing), self.folder / _STATE)
         self._tables.collect(listing)
+        if not self.persist:
+            self._write_related(self.relations)
 
     def close(self) -> None:
         if self._bodies is not None:

@@ -179,6 +179,16 @@ def test_a_build_after_an_edit_updates_the_lists_from_the_state_the_last_build_l
     assert _tree(root / "site") == _tree(tmp_path / "clean")
 
 
+def test_the_preview_server_keeps_the_state_in_memory_and_writes_it_when_it_stops(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    state = root / ".cache" / "builder-v1" / "related.pickle"
+    session = Cache(root, persist=False)  # as builder serve holds it
+    build(BuildOptions(root, root / "preview", now=NOW, jobs=1), cache=session)
+    assert session.relations is not None and not state.exists()
+    session.persist_now()
+    assert isinstance(Cache(root).related_engine(), engine.Outcome)
+
+
 @pytest.mark.parametrize("damage", ["other version", "truncated"])
 def test_a_state_from_another_builder_or_half_written_is_not_used(tmp_path: Path, damage: str) -> None:
     root = _portal(tmp_path / "s")
