@@ -117,6 +117,7 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
 
 
 def in_slug_order(docs: Sequence[RelatedDoc]) -> list[RelatedDoc]:
+    """DOCS sorted by slug (every index the engine keeps refers to this order); slugs must be unique."""
     ordered = sorted(docs, key=lambda d: d.slug)
     for a, b in pairwise(ordered):
         if a.slug == b.slug:
@@ -159,12 +160,6 @@ def candidate_table(sources: list[np.ndarray], pins: Sequence[tuple[int, ...]]) 
         if cols:
             pinned[row, : len(cols)] = cols
     table = np.concatenate([s.astype(np.int32) for s in sources] + [pinned], axis=1)
-    return _distinct(table)
-
-
-def _distinct(table: np.ndarray) -> np.ndarray:
-    """TABLE's rows with repeats removed, sorted ascending, gaps (-1) last, unused columns dropped."""
-    table = table.copy()
     table.sort(axis=1)
     repeat = np.zeros(table.shape, dtype=bool)
     repeat[:, 1:] = table[:, 1:] == table[:, :-1]
