@@ -90,15 +90,15 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
         loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
                            cache=cache, jobs=options.jobs, progress=progress)
         problems = loaded.problems
-        writer = SiteWriter(options.output, keep=(INDEX_FOLDER,))
+        output_key = str(options.output.resolve())
+        writer = SiteWriter(options.output, keep=(INDEX_FOLDER,), previous=cache.written.get(output_key))
         try:
             pages, rendered, keys = write_site(loaded, options.source, writer, cache, problems, options.jobs,
                                                progress)
             if problems:
                 cache.save(dataclasses.replace(cache.state, pages={}, output=""))
                 raise BuildError(problems)
-            output_key = str(options.output.resolve())
-            summary = writer.commit(cache.written.get(output_key))
+            summary = writer.commit()
             cache.written[output_key] = frozenset(writer.expected)
             loaded.watch.lap("commit")
         finally:

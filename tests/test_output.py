@@ -38,6 +38,33 @@ def test_rebuild_keeps_unchanged_files_and_removes_stale(tmp_path: Path) -> None
     assert (summary.written, summary.unchanged, summary.removed) == (1, 1, 1)
 
 
+@pytest.mark.parametrize("listed", [True, False])  # pages checked with exists() first, or not
+def test_everything_the_new_site_lacks_goes_and_links_are_never_followed(tmp_path: Path, listed: bool) -> None:
+    out = tmp_path / "site"
+    outside = tmp_path / "outside"
+    (outside / "keep").mkdir(parents=True)
+    (outside / "keep" / "file.txt").write_text("not ours")
+    first = SiteWriter(out)
+    first.write("same.html", b"same")
+    first.write("old/deep/index.html", b"old")
+    first.commit()
+    (out / "odd\\name.txt").write_text("a name builder would never write")
+    (out / "link").symlink_to(outside / "keep", target_is_directory=True)
+    (out / "same-link.html").symlink_to(out / "same.html")
+    (out / "empty" / "inner").mkdir(parents=True)
+    (out / "pagefind").mkdir()
+    (out / "pagefind" / "index.js").write_text("search index")
+    second = SiteWriter(out, keep=("pagefind",))
+    if listed:
+        assert second.exists("same.html") and second.exists("old/deep/index.html")
+        assert not second.exists("link") and not second.exists("same-link.html") and not second.exists("nothing.html")
+    second.write("same.html", b"same")
+    second.commit()
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert left == [MARKER, "pagefind", "pagefind/index.js", "same.html"]
+    assert (outside / "keep" / "file.txt").read_text() == "not ours"
+
+
 def test_a_known_previous_build_removes_only_what_disappeared(tmp_path: Path) -> None:
     out = tmp_path / "site"
     first = SiteWriter(out)
@@ -45,10 +72,11 @@ def test_a_known_previous_build_removes_only_what_disappeared(tmp_path: Path) ->
         first.write(rel, rel.encode())
     first.commit()
     (out / "notes.txt").write_text("not from a build")  # unknown to the writer: left alone
-    second = SiteWriter(out)
+    second = SiteWriter(out, previous=first.expected)
+    assert second.exists("index.html") and not second.exists("peace/gone/index.html")
     second.keep("index.html")
     second.keep("peace/kept/index.html")
-    summary = second.commit(previous=first.expected)
+    summary = second.commit()
     assert summary.changed == ("peace/old-story/index.html",) and summary.removed == 1
     assert not (out / "peace" / "old-story").exists() and (out / "peace" / "kept" / "index.html").is_file()
     assert (out / "notes.txt").is_file()
