@@ -50,13 +50,16 @@ def corpus(seed: int, size: int) -> list[RelatedDoc]:
 
 
 def edit(docs: list[RelatedDoc], rng: random.Random) -> list[RelatedDoc]:
-    """The same docs with one to three titles, summaries or texts changed."""
+    """The same docs with one to three of them edited: text, title, tags, topic, authors, date,
+    pins or excludes."""
     out = list(docs)
     vocabulary = " ".join(SUBJECTS.values()).split()
     for _ in range(rng.randint(1, 3)):
         at = rng.randrange(len(out))
         doc = out[at]
-        kind = rng.choice(["append", "drop", "copy", "empty", "title", "fresh-word"])
+        other = out[rng.randrange(len(out))]
+        kind = rng.choice(["append", "drop", "copy", "empty", "title", "fresh-word",
+                           "retag", "untag", "new-tag", "topic", "author", "date", "pin", "exclude"])
         if kind == "append":
             doc = replace(doc, text=doc.text + " " + " ".join(rng.choices(vocabulary, k=rng.randint(1, 30))))
         elif kind == "drop":
@@ -69,8 +72,24 @@ def edit(docs: list[RelatedDoc], rng: random.Random) -> list[RelatedDoc]:
             doc = replace(doc, text="", summary="")
         elif kind == "title":
             doc = replace(doc, title=" ".join(rng.choices(vocabulary, k=4)))
-        else:  # a word no other article uses
+        elif kind == "fresh-word":  # a word no other article uses
             doc = replace(doc, text=doc.text + f" zzword{rng.randrange(10**6)}")
+        elif kind == "retag":
+            doc = replace(doc, tags=tuple(rng.sample(vocabulary, rng.randint(1, 3))))
+        elif kind == "untag":
+            doc = replace(doc, tags=())
+        elif kind == "new-tag":  # a tag no other article has
+            doc = replace(doc, tags=(*doc.tags, f"tag{rng.randrange(10**6)}"))
+        elif kind == "topic":
+            doc = replace(doc, topic=rng.choice([*SUBJECTS, "", "brand-new-topic"]))
+        elif kind == "author":
+            doc = replace(doc, authors=(f"writer-{rng.randrange(12)}",))
+        elif kind == "date":
+            doc = replace(doc, date=BASE + timedelta(days=rng.randint(0, 900)))
+        elif kind == "pin":
+            doc = replace(doc, pins=(other.slug,))
+        else:
+            doc = replace(doc, excludes=(other.slug,))
         out[at] = doc
     return out
 
@@ -121,12 +140,12 @@ def test_relate_with_previous_gives_the_lists_of_a_fresh_call() -> None:
     assert relate(edited, count=4, previous=first.state).lists == relate(edited, count=4).lists
 
 
-def test_anything_but_text_changing_means_a_full_run() -> None:
+def test_new_articles_or_settings_mean_a_full_run() -> None:
     docs = corpus(5, 80)
     weights = RelatedWeights()
     previous = engine.run(docs, 5, weights, "en", {})
-    retagged = [replace(docs[0], tags=("festival",)), *docs[1:]]
-    assert update.rerun(previous, retagged, 5, weights, "en", {}) is None
+    renamed = [replace(docs[0], slug="a-new-address"), *docs[1:]]
+    assert update.rerun(previous, renamed, 5, weights, "en", {}) is None
     assert update.rerun(previous, docs[1:], 5, weights, "en", {}) is None
     assert update.rerun(previous, docs, 6, weights, "en", {}) is None
     assert update.rerun(previous, docs, 5, replace(weights, tags=0.0), "en", {}) is None

@@ -53,11 +53,12 @@ class Outcome:
     duplicates: tuple[np.ndarray, np.ndarray]  # near-copy pairs (searching doc, found doc)
     copies: dict[int, frozenset[int]]
     by_tags: np.ndarray | None  # candidates through shared rare tags
+    tag_similarity: np.ndarray | None  # their tag scores
     pins: list[tuple[int, ...]]
     excludes: list[frozenset[int]]
     table: np.ndarray  # candidate_table() of the sources above
     signals: Signals
-    fallback: _Fallback
+    fallback: Fallback
     lists: RowLists
 
     def stored(self) -> Outcome:
@@ -98,22 +99,32 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
                       similarity[:, :EXPAND_NEIGHBOURS], strength=EXPAND_STRENGTH)
     signals = make_signals(ordered, expanded, weights)
 
+    pins, excludes = pins_and_excludes(ordered)
+    by_tags, tag_similarity = None, None
+    if uses_tags(signals):
+        tags = tag_candidates(signals, TAG_MAX_POSTINGS)
+        by_tags, tag_similarity = top_k(tags, tags, TAG_CANDIDATES)
+    table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
+    fallback = Fallback(signals)
+    copies = copies_of(duplicates)
+    lists = assemble(count, table, pins, excludes, copies, fallback, signals.score)
+    return Outcome(ordered, count, weights, analyses, vectors, queries, neighbours, similarity, duplicates, copies,
+                   by_tags, tag_similarity, pins, excludes, table, signals, fallback, lists)
+
+
+def pins_and_excludes(ordered: Sequence[RelatedDoc]) -> tuple[list[tuple[int, ...]], list[frozenset[int]]]:
+    """Per document, its pinned and its excluded documents as indices (unknown slugs dropped)."""
     index = {d.slug: i for i, d in enumerate(ordered)}
     none: frozenset[int] = frozenset()
     excludes = [frozenset(index[s] for s in d.excludes if s in index and s != d.slug) if d.excludes else none
                 for d in ordered]
     pins = [_resolve_pins(i, d, index, excludes[i]) if d.pins else () for i, d in enumerate(ordered)]
+    return pins, excludes
 
-    by_tags = None
-    if weights.tags and signals.tags.nnz:
-        tags = tag_candidates(signals, TAG_MAX_POSTINGS)
-        by_tags, _ = top_k(tags, tags, TAG_CANDIDATES)
-    table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
-    fallback = _Fallback(signals)
-    copies = copies_of(duplicates)
-    lists = assemble(count, table, pins, excludes, copies, fallback, signals.score)
-    return Outcome(ordered, count, weights, analyses, vectors, queries, neighbours, similarity, duplicates, copies,
-                   by_tags, pins, excludes, table, signals, fallback, lists)
+
+def uses_tags(signals: Signals) -> bool:
+    """Whether candidates are also looked up through shared tags."""
+    return bool(signals.weights.tags) and signals.tags.nnz > 0
 
 
 def in_slug_order(docs: Sequence[RelatedDoc]) -> list[RelatedDoc]:
@@ -206,7 +217,7 @@ def copies_of(pairs: tuple[np.ndarray, np.ndarray]) -> dict[int, frozenset[int]]
     return {doc: frozenset(partners) for doc, partners in copies.items()}
 
 
-class _Fallback:
+class Fallback:
     """Fallback candidates: the documents closest in time, within the same topic and overall."""
 
     def __init__(self, signals: Signals) -> None:

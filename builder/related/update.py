@@ -1,10 +1,12 @@
-"""Related lists after texts were edited, from the previous run's outcome.
+"""Related lists after articles were edited, from the previous run's outcome.
 
-An edit reaches few lists: the edited article's text vector changes, so its own neighbours, the
-lists it was in or now enters, the expanded vectors that borrow from it and the lists that score
-those. Everything else is taken over. Each step recomputes its rows with the same functions a
-full run uses, and a row's result never depends on which other rows are computed with it, so
-the outcome is the one a full run would give (tests/test_related_update.py compares them).
+An edit reaches few lists. A text edit changes the article's text vector, so its own neighbours,
+the lists it was in or now enters, the expanded vectors that borrow from it and the lists that
+score those; a tag edit does the same through the tag candidates; a new topic, author or date
+changes how the article scores with every other, so the lists it is a candidate in. Everything
+else is taken over. Each step recomputes its rows with the same functions a full run uses, and a
+row's result never depends on which other rows are computed with it, so the outcome is the one
+a full run would give (tests/test_related_update.py compares them).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from builder.config import RelatedWeights
-from builder.related.assemble import RowLists, assemble
+from builder.related.assemble import Pool, RowLists, assemble
 from builder.related.engine import (
     EXPAND_NEIGHBOURS,
     EXPAND_STRENGTH,
+    TAG_CANDIDATES,
+    TAG_MAX_POSTINGS,
+    Fallback,
     Outcome,
     analyse_all,
     candidate_sources,
@@ -30,9 +35,11 @@ from builder.related.engine import (
     duplicate_pairs,
     first_k,
     in_slug_order,
+    pins_and_excludes,
+    uses_tags,
 )
 from builder.related.neighbours import top_k
-from builder.related.signals import Signals
+from builder.related.signals import Signals, make_signals, tag_candidates
 from builder.related.types import RelatedDoc
 from builder.related.vectors import LENT_TERMS, expand, prune_rows, query_vectors, text_vectors
 
@@ -42,32 +49,38 @@ MAX_CHANGED_SHARE = 0.1
 # the last bits (another summation order); anything this close to a list's last score is searched.
 SCORE_SLACK = 1e-5
 
-_NOT_TEXT = attrgetter("slug", "topic", "tags", "authors", "date", "pins", "excludes")
+_SIGNALS = attrgetter("topic", "authors", "date")  # what scores pairs besides texts and tags
+_RULES = attrgetter("pins", "excludes")
 
 
 def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, language: str,
           cache: MutableMapping[str, Any] | None) -> Outcome | None:
     """The outcome of run(DOCS, ...) computed from PREVIOUS (an Outcome's stored() state), or None
-    when a full run is needed: anything but titles, summaries and texts changed, or too many
-    text vectors did."""
+    when a full run is needed: articles were added, removed or renamed, the settings changed, or
+    edits changed too many articles' text vectors."""
     ordered = in_slug_order(docs)
     if (not isinstance(previous, Outcome) or previous.count != count or previous.weights != weights
-            or len(ordered) != len(previous.docs)
-            or any(_NOT_TEXT(a) != _NOT_TEXT(b) for a, b in zip(ordered, previous.docs))):
+            or len(ordered) != len(previous.docs) or any(a.slug != b.slug for a, b in zip(ordered, previous.docs))):
         return None
+    n_docs = len(ordered)
+    # documents whose topic, authors or date changed score differently with everyone
+    moved = [i for i, (a, b) in enumerate(zip(ordered, previous.docs)) if _SIGNALS(a) != _SIGNALS(b)]
+    ruled = [i for i, (a, b) in enumerate(zip(ordered, previous.docs)) if _RULES(a) != _RULES(b)]
+    retagged = [i for i, (a, b) in enumerate(zip(ordered, previous.docs)) if a.tags != b.tags]
     analyses = analyse_all(ordered, language, cache)
     vectors = text_vectors(analyses)
     renumber = _Renumbering(previous.vectors.terms, vectors.terms)
     old_matrix = renumber(previous.vectors.matrix)
     changed = changed_rows(old_matrix, vectors.matrix)
-    if changed.size > MAX_CHANGED_SHARE * len(ordered):
+    if changed.size + len(moved) + len(retagged) > MAX_CHANGED_SHARE * n_docs:
         return None
-    if changed.size == 0 and renumber.identity:
+    if changed.size == 0 and renumber.identity and not (moved or ruled or retagged):
         return dataclasses.replace(previous, docs=ordered, analyses=analyses)
 
     old_queries = renumber(previous.queries)
     queries = _queries(vectors.matrix, old_matrix, old_queries, changed)
-    searched = _to_search_again(previous, queries, vectors.matrix, changed, changed_rows(old_queries, queries))
+    searched = _to_search_again(previous.neighbours, previous.similarity, queries, vectors.matrix, changed,
+                                changed_rows(old_queries, queries))
     neighbours = previous.neighbours.copy()
     similarity = previous.similarity.copy()
     neighbours[searched], similarity[searched] = top_k(queries, vectors.matrix, first_k(count), rows=searched)
@@ -82,18 +95,42 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
 
     before = renumber(previous.signals.text)
     expanded = _expanded(vectors.matrix, before, previous, neighbours, similarity, changed)
-    signals = dataclasses.replace(previous.signals, text=expanded)
-    table = candidate_table(candidate_sources(count, neighbours, previous.by_tags), previous.pins)
-    # a list depends on its candidates, their (and its own) vectors and their near-copies
-    touched = np.zeros(len(ordered), dtype=bool)
+    signals = make_signals(ordered, expanded, weights)
+    tags_renumber = _Renumbering(previous.signals.tag_names, signals.tag_names)
+    by_tags, tag_similarity = _tag_neighbours(previous, signals, tags_renumber)
+    pins, excludes = pins_and_excludes(ordered)
+    table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
+    # a list depends on its candidates, their (and its own) signals and their near-copies
+    touched = np.zeros(n_docs, dtype=bool)
     touched[changed_rows(before, expanded)] = True
+    touched[changed_rows(tags_renumber(previous.signals.tags), signals.tags)] = True
+    touched[moved] = True
     touched[[doc for doc in previous.copies.keys() | copies.keys() if previous.copies.get(doc) != copies.get(doc)]] = True
     again = touched | previous.lists.filled | _rows_differ(previous.table, table)
+    again[ruled] = True
     again |= np.where(table >= 0, touched[np.maximum(table, 0)], False).any(axis=1)
-    lists = _reassembled(previous, np.flatnonzero(again), table, copies, signals)
+    fallback = Fallback(signals)
+    lists = _reassembled(previous.lists, count, np.flatnonzero(again), table, pins, excludes, copies, fallback,
+                         signals)
     return dataclasses.replace(previous, docs=ordered, analyses=analyses, vectors=vectors, queries=queries,
                                neighbours=neighbours, similarity=similarity, duplicates=duplicates, copies=copies,
-                               table=table, signals=signals, lists=lists)
+                               by_tags=by_tags, tag_similarity=tag_similarity, pins=pins, excludes=excludes,
+                               table=table, signals=signals, fallback=fallback, lists=lists)
+
+
+def _tag_neighbours(previous: Outcome, signals: Signals,
+                    renumber: _Renumbering) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The candidates found through shared tags, searched again where tags changed (as for text)."""
+    if not uses_tags(signals):
+        return None, None
+    tags = tag_candidates(signals, TAG_MAX_POSTINGS)
+    if previous.by_tags is None or previous.tag_similarity is None:
+        return top_k(tags, tags, TAG_CANDIDATES)
+    moved = changed_rows(renumber(tag_candidates(previous.signals, TAG_MAX_POSTINGS)), tags)
+    again = _to_search_again(previous.by_tags, previous.tag_similarity, tags, tags, moved, moved)
+    by_tags, similarity = previous.by_tags.copy(), previous.tag_similarity.copy()
+    by_tags[again], similarity[again] = top_k(tags, tags, TAG_CANDIDATES, rows=again)
+    return by_tags, similarity
 
 
 def _queries(matrix: sp.csr_matrix, old_matrix: sp.csr_matrix, old_queries: sp.csr_matrix,
@@ -128,13 +165,12 @@ def _expanded(matrix: sp.csr_matrix, before: sp.csr_matrix, previous: Outcome, n
     return replace_rows(before, rows, fresh)
 
 
-def _reassembled(previous: Outcome, rows: np.ndarray, table: np.ndarray, copies: dict[int, frozenset[int]],
+def _reassembled(previous: RowLists, count: int, rows: np.ndarray, table: np.ndarray, pins: list[tuple[int, ...]],
+                 excludes: list[frozenset[int]], copies: dict[int, frozenset[int]], fallback: Pool,
                  signals: Signals) -> RowLists:
-    """PREVIOUS's lists with those of ROWS assembled again."""
-    partial = assemble(previous.count, table[rows], previous.pins, previous.excludes, copies, previous.fallback,
-                       signals.score, docs=rows)
-    lists = RowLists(list(previous.lists.items), list(previous.lists.parts), list(previous.lists.pinned),
-                     previous.lists.filled.copy())
+    """PREVIOUS lists with those of ROWS assembled again."""
+    partial = assemble(count, table[rows], pins, excludes, copies, fallback, signals.score, docs=rows)
+    lists = RowLists(list(previous.items), list(previous.parts), list(previous.pinned), previous.filled.copy())
     for at, doc in enumerate(rows.tolist()):
         lists.items[doc] = partial.items[at]
         lists.parts[doc] = partial.parts[at]
@@ -143,12 +179,12 @@ def _reassembled(previous: Outcome, rows: np.ndarray, table: np.ndarray, copies:
     return lists
 
 
-def _to_search_again(previous: Outcome, queries: sp.csr_matrix, matrix: sp.csr_matrix, changed: np.ndarray,
-                     requery: np.ndarray) -> np.ndarray:
-    """Documents whose nearest neighbours may have changed: those that search with a new query,
-    those that had a changed document among their neighbours (it may have dropped out) and those
-    a changed document now scores high enough for (it may come in)."""
-    neighbours, similarity = previous.neighbours, previous.similarity
+def _to_search_again(neighbours: np.ndarray, similarity: np.ndarray, queries: sp.csr_matrix, matrix: sp.csr_matrix,
+                     changed: np.ndarray, requery: np.ndarray) -> np.ndarray:
+    """Documents whose nearest neighbours (NEIGHBOURS and SIMILARITY, from before) may have
+    changed: those that search with a new query, those that had a changed document among their
+    neighbours (it may have dropped out) and those a changed document now scores high enough for
+    (it may come in)."""
     again = np.zeros(neighbours.shape[0], dtype=bool)
     again[requery] = True
     if changed.size and neighbours.shape[1]:

@@ -190,7 +190,8 @@ def label_vectors(
     if idf_weighted and vocab:
         df = np.bincount(matrix.indices, minlength=len(vocab)).astype(np.float64)
         # a tag shared by three articles says more than one on half the site
-        idf = np.log1p(len(labels) / np.maximum(df, 1.0)).astype(np.float32)
+        # on the idf grid too: a re-tag then rarely changes the weights of other articles' tags
+        idf = (np.round(np.log1p(len(labels) / np.maximum(df, 1.0)) / IDF_STEP) * IDF_STEP).astype(np.float32)
         matrix.data = matrix.data * idf[matrix.indices]
         matrix = normalize_rows(matrix)
     return matrix, vocab
