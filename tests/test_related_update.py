@@ -58,8 +58,18 @@ def edit(docs: list[RelatedDoc], rng: random.Random) -> list[RelatedDoc]:
         at = rng.randrange(len(out))
         doc = out[at]
         other = out[rng.randrange(len(out))]
-        kind = rng.choice(["append", "drop", "copy", "empty", "title", "fresh-word",
-                           "retag", "untag", "new-tag", "topic", "author", "date", "pin", "exclude"])
+        kind = rng.choice(["append", "drop", "copy", "empty", "title", "fresh-word", "retag", "untag", "new-tag",
+                           "topic", "author", "date", "pin", "exclude", "add", "remove", "rename"])
+        if kind == "add":  # a new article, sometimes a copy of another's text
+            text = other.text if rng.random() < 0.3 else " ".join(rng.choices(vocabulary, k=rng.randint(0, 50)))
+            out.append(replace(doc, slug=f"new-{rng.randrange(10**9)}", text=text, tags=other.tags[:2]))
+            continue
+        if kind == "remove":
+            del out[at]
+            continue
+        if kind == "rename":
+            out[at] = replace(doc, slug=f"renamed-{rng.randrange(10**9)}")
+            continue
         if kind == "append":
             doc = replace(doc, text=doc.text + " " + " ".join(rng.choices(vocabulary, k=rng.randint(1, 30))))
         elif kind == "drop":
@@ -140,13 +150,11 @@ def test_relate_with_previous_gives_the_lists_of_a_fresh_call() -> None:
     assert relate(edited, count=4, previous=first.state).lists == relate(edited, count=4).lists
 
 
-def test_new_articles_or_settings_mean_a_full_run() -> None:
+def test_changed_settings_or_a_site_much_changed_mean_a_full_run() -> None:
     docs = corpus(5, 80)
     weights = RelatedWeights()
     previous = engine.run(docs, 5, weights, "en", {})
-    renamed = [replace(docs[0], slug="a-new-address"), *docs[1:]]
-    assert update.rerun(previous, renamed, 5, weights, "en", {}) is None
-    assert update.rerun(previous, docs[1:], 5, weights, "en", {}) is None
+    assert update.rerun(previous, docs[20:], 5, weights, "en", {}) is None  # a quarter removed
     assert update.rerun(previous, docs, 6, weights, "en", {}) is None
     assert update.rerun(previous, docs, 5, replace(weights, tags=0.0), "en", {}) is None
     unchanged = update.rerun(previous, docs, 5, weights, "en", {})

@@ -41,7 +41,7 @@ from builder.related.engine import (
 from builder.related.neighbours import top_k
 from builder.related.signals import Signals, make_signals, tag_candidates
 from builder.related.types import RelatedDoc
-from builder.related.vectors import LENT_TERMS, expand, prune_rows, query_vectors, text_vectors
+from builder.related.vectors import LENT_TERMS, TextVectors, expand, prune_rows, query_vectors, text_vectors
 
 # Past this share of changed text vectors, most lists change anyway and a full run is cheaper.
 MAX_CHANGED_SHARE = 0.1
@@ -56,31 +56,36 @@ _RULES = attrgetter("pins", "excludes")
 def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, language: str,
           cache: MutableMapping[str, Any] | None) -> Outcome | None:
     """The outcome of run(DOCS, ...) computed from PREVIOUS (an Outcome's stored() state), or None
-    when a full run is needed: articles were added, removed or renamed, the settings changed, or
-    edits changed too many articles' text vectors."""
+    when a full run is needed: the settings changed, or the edits (added and removed articles
+    included) reached too many articles."""
     ordered = in_slug_order(docs)
-    if (not isinstance(previous, Outcome) or previous.count != count or previous.weights != weights
-            or len(ordered) != len(previous.docs) or any(a.slug != b.slug for a, b in zip(ordered, previous.docs))):
+    if not isinstance(previous, Outcome) or previous.count != count or previous.weights != weights:
         return None
     n_docs = len(ordered)
+    moves = _Moves(previous.docs, ordered)
+    if moves.added.size + moves.removed > MAX_CHANGED_SHARE * max(n_docs, 1):
+        return None
+    before_docs = moves.previous_docs(previous.docs)
+    if not moves.identity:
+        previous = moves.outcome(previous)
     # documents whose topic, authors or date changed score differently with everyone
-    moved = [i for i, (a, b) in enumerate(zip(ordered, previous.docs)) if _SIGNALS(a) != _SIGNALS(b)]
-    ruled = [i for i, (a, b) in enumerate(zip(ordered, previous.docs)) if _RULES(a) != _RULES(b)]
-    retagged = [i for i, (a, b) in enumerate(zip(ordered, previous.docs)) if a.tags != b.tags]
+    moved = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or _SIGNALS(a) != _SIGNALS(b)]
+    ruled = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or _RULES(a) != _RULES(b)]
+    retagged = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or a.tags != b.tags]
     analyses = analyse_all(ordered, language, cache)
     vectors = text_vectors(analyses)
     renumber = _Renumbering(previous.vectors.terms, vectors.terms)
     old_matrix = renumber(previous.vectors.matrix)
-    changed = changed_rows(old_matrix, vectors.matrix)
-    if changed.size + len(moved) + len(retagged) > MAX_CHANGED_SHARE * n_docs:
+    changed = np.union1d(changed_rows(old_matrix, vectors.matrix), moves.added)
+    if changed.size + len(moved) + len(retagged) + moves.removed > MAX_CHANGED_SHARE * n_docs:
         return None
-    if changed.size == 0 and renumber.identity and not (moved or ruled or retagged):
+    if moves.identity and changed.size == 0 and renumber.identity and not (moved or ruled or retagged):
         return dataclasses.replace(previous, docs=ordered, analyses=analyses)
 
     old_queries = renumber(previous.queries)
     queries = _queries(vectors.matrix, old_matrix, old_queries, changed)
     searched = _to_search_again(previous.neighbours, previous.similarity, queries, vectors.matrix, changed,
-                                changed_rows(old_queries, queries))
+                                np.union1d(changed_rows(old_queries, queries), moves.lost_neighbours))
     neighbours = previous.neighbours.copy()
     similarity = previous.similarity.copy()
     neighbours[searched], similarity[searched] = top_k(queries, vectors.matrix, first_k(count), rows=searched)
@@ -97,7 +102,7 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
     expanded = _expanded(vectors.matrix, before, previous, neighbours, similarity, changed)
     signals = make_signals(ordered, expanded, weights)
     tags_renumber = _Renumbering(previous.signals.tag_names, signals.tag_names)
-    by_tags, tag_similarity = _tag_neighbours(previous, signals, tags_renumber)
+    by_tags, tag_similarity = _tag_neighbours(previous, signals, tags_renumber, moves.lost_tag_neighbours)
     pins, excludes = pins_and_excludes(ordered)
     table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
     # a list depends on its candidates, their (and its own) signals and their near-copies
@@ -108,6 +113,7 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
     touched[[doc for doc in previous.copies.keys() | copies.keys() if previous.copies.get(doc) != copies.get(doc)]] = True
     again = touched | previous.lists.filled | _rows_differ(previous.table, table)
     again[ruled] = True
+    again[moves.lost_items] = True
     again |= np.where(table >= 0, touched[np.maximum(table, 0)], False).any(axis=1)
     fallback = Fallback(signals)
     lists = _reassembled(previous.lists, count, np.flatnonzero(again), table, pins, excludes, copies, fallback,
@@ -118,16 +124,17 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
                                table=table, signals=signals, fallback=fallback, lists=lists)
 
 
-def _tag_neighbours(previous: Outcome, signals: Signals,
-                    renumber: _Renumbering) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The candidates found through shared tags, searched again where tags changed (as for text)."""
+def _tag_neighbours(previous: Outcome, signals: Signals, renumber: _Renumbering,
+                    lost: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The candidates found through shared tags, searched again where tags changed (as for text)
+    and where a removed article was among them (LOST)."""
     if not uses_tags(signals):
         return None, None
     tags = tag_candidates(signals, TAG_MAX_POSTINGS)
     if previous.by_tags is None or previous.tag_similarity is None:
         return top_k(tags, tags, TAG_CANDIDATES)
     moved = changed_rows(renumber(tag_candidates(previous.signals, TAG_MAX_POSTINGS)), tags)
-    again = _to_search_again(previous.by_tags, previous.tag_similarity, tags, tags, moved, moved)
+    again = _to_search_again(previous.by_tags, previous.tag_similarity, tags, tags, moved, np.union1d(moved, lost))
     by_tags, similarity = previous.by_tags.copy(), previous.tag_similarity.copy()
     by_tags[again], similarity[again] = top_k(tags, tags, TAG_CANDIDATES, rows=again)
     return by_tags, similarity
@@ -196,6 +203,90 @@ def _to_search_again(neighbours: np.ndarray, similarity: np.ndarray, queries: sp
         enters = (value > 0) & (searcher != candidate) & (~full[searcher] | (value >= last[searcher] - SCORE_SLACK))
         again[searcher[enters]] = True
     return np.flatnonzero(again)
+
+
+class _Moves:
+    """How the documents moved between two runs (slug order): which new row each old one became,
+    which rows are new, and which rows referred to a document that is gone."""
+
+    def __init__(self, before: Sequence[RelatedDoc], after: Sequence[RelatedDoc]) -> None:
+        self.identity = len(before) == len(after) and all(a.slug == b.slug for a, b in zip(before, after))
+        empty = np.zeros(0, dtype=np.int64)
+        self.added, self.removed = empty, 0
+        self.lost_neighbours = self.lost_tag_neighbours = self.lost_items = empty
+        if self.identity:
+            return
+        where = {d.slug: i for i, d in enumerate(before)}
+        self.old_of_new = np.array([where.get(d.slug, -1) for d in after], dtype=np.int64)
+        self.new_of_old = np.full(len(before), -1, dtype=np.int64)
+        kept = np.flatnonzero(self.old_of_new >= 0)
+        self.new_of_old[self.old_of_new[kept]] = kept
+        self.kept = kept
+        self.added = np.flatnonzero(self.old_of_new < 0)
+        self.removed = int((self.new_of_old < 0).sum())
+        self.size = len(after)
+
+    def previous_docs(self, before: Sequence[RelatedDoc]) -> list[RelatedDoc | None]:
+        """Per new row, the document it was before (None for an added one)."""
+        if self.identity:
+            return list(before)
+        return [before[i] if i >= 0 else None for i in self.old_of_new.tolist()]
+
+    def outcome(self, previous: Outcome) -> Outcome:
+        """PREVIOUS as if it had been computed over the new rows: kept rows moved to their new
+        places with every document index renumbered, added rows empty, removed documents gone
+        (the rows that referred to them are noted in lost_*)."""
+        neighbours, similarity, self.lost_neighbours = self._table(previous.neighbours, previous.similarity)
+        by_tags, tag_similarity = previous.by_tags, previous.tag_similarity
+        if by_tags is not None and tag_similarity is not None:
+            by_tags, tag_similarity, self.lost_tag_neighbours = self._table(by_tags, tag_similarity)
+        table, _, lost_candidates = self._table(previous.table, np.zeros(previous.table.shape, dtype=np.float32))
+        lists, self.lost_items = self._lists(previous.lists)
+        self.lost_items = np.union1d(self.lost_items, lost_candidates)
+        left, right = (self.new_of_old[side] for side in previous.duplicates)
+        both = (left >= 0) & (right >= 0)
+        duplicates = (left[both], right[both])
+        copies = {int(self.new_of_old[doc]): frozenset(int(self.new_of_old[p]) for p in partners
+                                                       if self.new_of_old[p] >= 0)
+                  for doc, partners in previous.copies.items() if self.new_of_old[doc] >= 0}
+        vectors = TextVectors(self._rows(previous.vectors.matrix), previous.vectors.terms)
+        signals = dataclasses.replace(previous.signals, text=self._rows(previous.signals.text),
+                                      tags=self._rows(previous.signals.tags))
+        return dataclasses.replace(previous, vectors=vectors, queries=self._rows(previous.queries),
+                                   neighbours=neighbours, similarity=similarity, duplicates=duplicates,
+                                   copies={doc: partners for doc, partners in copies.items() if partners},
+                                   by_tags=by_tags, tag_similarity=tag_similarity, table=table, signals=signals,
+                                   lists=lists)
+
+    def _rows(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        empty = sp.csr_matrix((self.size, matrix.shape[1]), dtype=matrix.dtype)
+        return replace_rows(empty, self.kept, matrix[self.old_of_new[self.kept]])
+
+    def _table(self, indices: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A (documents, k) table of document indices and its scores in the new rows; the rows
+        that lost an entry to a removed document."""
+        renamed = np.where(indices >= 0, self.new_of_old[np.maximum(indices, 0)], -1)
+        lost = np.asarray(((indices >= 0) & (renamed < 0)).any(axis=1), dtype=bool)
+        out = np.full((self.size, indices.shape[1]), -1, dtype=indices.dtype)
+        out_scores = np.zeros((self.size, scores.shape[1]), dtype=scores.dtype)
+        out[self.kept] = renamed[self.old_of_new[self.kept]]
+        out_scores[self.kept] = scores[self.old_of_new[self.kept]]
+        return out, out_scores, self.kept[lost[self.old_of_new[self.kept]]]
+
+    def _lists(self, lists: RowLists) -> tuple[RowLists, np.ndarray]:
+        none = np.zeros(0, dtype=np.int64)
+        moved = RowLists([none] * self.size, [np.zeros((0, lists.parts[0].shape[1] if lists.parts else 0))] * self.size,
+                         [np.zeros(0, dtype=bool)] * self.size, np.ones(self.size, dtype=bool))
+        lost = []
+        for new, old in zip(self.kept.tolist(), self.old_of_new[self.kept].tolist()):
+            items = self.new_of_old[lists.items[old]]
+            if (items < 0).any():
+                lost.append(new)
+            moved.items[new] = items
+            moved.parts[new] = lists.parts[old]
+            moved.pinned[new] = lists.pinned[old]
+            moved.filled[new] = lists.filled[old]
+        return moved, np.array(lost, dtype=np.int64)
 
 
 class _Renumbering:
