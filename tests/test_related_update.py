@@ -15,7 +15,7 @@ from conftest import article, write_files
 from builder.build import BuildOptions, build
 from builder.cache import Cache, code_version
 from builder.config import RelatedWeights
-from builder.related import RelatedDoc, engine, relate, update, vectors
+from builder.related import RelatedDoc, engine, relate, rows, update, vectors
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
@@ -110,7 +110,7 @@ def same_outcome(updated: engine.Outcome, fresh: engine.Outcome) -> None:
     assert np.array_equal(updated.similarity, fresh.similarity)
     assert updated.copies == fresh.copies
     for a, b in ((updated.signals.text, fresh.signals.text), (updated.queries, fresh.queries)):
-        assert update.changed_rows(a, b).size == 0
+        assert rows.changed_rows(a, b).size == 0
     assert np.array_equal(updated.table, fresh.table)
     for a, b in zip(updated.lists.items, fresh.lists.items, strict=True):
         assert a.tolist() == b.tolist()
@@ -166,9 +166,9 @@ def test_replace_rows_and_changed_rows_agree() -> None:
 
     matrix = sp.csr_matrix(np.array([[1, 0, 2], [0, 0, 0], [3, 4, 0], [0, 5, 6]], dtype=np.float32))
     new_rows = sp.csr_matrix(np.array([[0, 7, 0], [3, 4, 0]], dtype=np.float32))
-    replaced = update.replace_rows(matrix, np.array([1, 2]), new_rows)
+    replaced = rows.replace_rows(matrix, np.array([1, 2]), new_rows)
     assert replaced.toarray().tolist() == [[1, 0, 2], [0, 7, 0], [3, 4, 0], [0, 5, 6]]
-    assert update.changed_rows(matrix, replaced).tolist() == [1]
+    assert rows.changed_rows(matrix, replaced).tolist() == [1]
 
 
 def _portal(root: Path) -> Path:
