@@ -4,10 +4,11 @@ An edit reaches few lists. A text edit changes the article's text vector, so its
 the lists it was in or now enters, the expanded vectors that borrow from it and the lists that
 score those; a tag edit does the same through the tag candidates; a new topic, author or date
 changes how the article scores with every other, so the lists it is a candidate in; an added
-article is a changed one that was empty before, a removed one reaches the lists that held it
-(builder.related.moves re-indexes the previous state). Everything else is taken over. Each step recomputes its rows with the same functions a full run uses, and a
-row's result never depends on which other rows are computed with it, so the outcome is the one
-a full run would give (tests/test_related_update.py compares them).
+article is a changed one that was empty before, and a removed one reaches the lists that held
+it (builder.related.moves re-indexes the previous state). Everything else is taken over. Each
+step recomputes its rows with the same functions a full run uses, and a row's result never
+depends on which other rows are computed with it, so the outcome is the one a full run would
+give (tests/test_related_update.py compares them).
 """
 
 from __future__ import annotations
