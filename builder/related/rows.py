@@ -37,15 +37,17 @@ def entries(indptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
 
 
-def changed_rows(old: sp.csr_matrix, new: sp.csr_matrix) -> np.ndarray:
-    """Rows whose stored entries (columns, values, order) differ between two matrices."""
+def changed_rows(old: sp.csr_matrix, new: sp.csr_matrix, block: int = 4096) -> np.ndarray:
+    """Rows whose stored entries (columns, values, order) differ between two matrices; compared
+    a block of rows at a time, so the offsets never take more than a few megabytes."""
     old_lengths = np.diff(old.indptr)
     differ = old_lengths != np.diff(new.indptr)
-    alike = np.flatnonzero(~differ)
-    at_old = entries(old.indptr, alike)
-    at_new = entries(new.indptr, alike)
-    bad = (old.indices[at_old] != new.indices[at_new]) | (old.data[at_old] != new.data[at_new])
-    differ[np.repeat(alike, old_lengths[alike])[bad]] = True
+    for start in range(0, old.shape[0], block):
+        alike = np.flatnonzero(~differ[start : start + block]) + start
+        at_old = entries(old.indptr, alike)
+        at_new = entries(new.indptr, alike)
+        bad = (old.indices[at_old] != new.indices[at_new]) | (old.data[at_old] != new.data[at_new])
+        differ[np.repeat(alike, old_lengths[alike])[bad]] = True
     return np.flatnonzero(differ)
 
 
@@ -54,14 +56,20 @@ def replace_rows(matrix: sp.csr_matrix, rows: np.ndarray, new_rows: sp.csr_matri
     lengths = np.diff(matrix.indptr)
     lengths[rows] = np.diff(new_rows.indptr)
     indptr = np.concatenate(([0], np.cumsum(lengths)))
-    data = np.empty(int(indptr[-1]), dtype=matrix.data.dtype)
-    indices = np.empty(int(indptr[-1]), dtype=matrix.indices.dtype)
-    others = np.setdiff1d(np.arange(matrix.shape[0]), rows)
-    source, target = entries(matrix.indptr, others), entries(indptr, others)
-    data[target], indices[target] = matrix.data[source], matrix.indices[source]
-    target = entries(indptr, rows)
-    data[target], indices[target] = new_rows.data, new_rows.indices
-    return sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
+    # alternate slices of the kept stretches and the new rows: no per-entry offsets at all
+    data: list[np.ndarray] = []
+    indices: list[np.ndarray] = []
+    kept_from = 0
+    for at, row in enumerate(np.asarray(rows).tolist()):
+        for out, old, fresh in ((data, matrix.data, new_rows.data), (indices, matrix.indices, new_rows.indices)):
+            out.append(old[matrix.indptr[kept_from] : matrix.indptr[row]])
+            out.append(fresh[new_rows.indptr[at] : new_rows.indptr[at + 1]])
+        kept_from = row + 1
+    data.append(matrix.data[matrix.indptr[kept_from] :])
+    indices.append(matrix.indices[matrix.indptr[kept_from] :])
+    return sp.csr_matrix((np.concatenate(data).astype(matrix.data.dtype, copy=False),
+                          np.concatenate(indices).astype(matrix.indices.dtype, copy=False), indptr),
+                         shape=matrix.shape)
 
 
 def rows_differ(old: np.ndarray, new: np.ndarray) -> np.ndarray:

@@ -104,22 +104,26 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
 
     before = renumber(previous.signals.text)
     expanded = _expanded(vectors.matrix, before, previous, neighbours, similarity, changed)
-    signals = make_signals(ordered, expanded, weights)
-    tags_renumber = Renumbering(previous.signals.tag_names, signals.tag_names)
-    by_tags, tag_similarity = _tag_neighbours(previous, signals, tags_renumber, moves.lost_tag_neighbours)
-    pins, excludes = pins_and_excludes(ordered)
-    table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
-    # a list depends on its candidates, their (and its own) signals and their near-copies
     touched = np.zeros(n_docs, dtype=bool)
     touched[changed_rows(before, expanded)] = True
-    touched[changed_rows(tags_renumber(previous.signals.tags), signals.tags)] = True
+    if moves.identity and not (moved or retagged):  # only texts changed: the other signals stand
+        signals = dataclasses.replace(previous.signals, text=expanded)
+        by_tags, tag_similarity, fallback = previous.by_tags, previous.tag_similarity, previous.fallback
+    else:
+        signals = make_signals(ordered, expanded, weights)
+        tags_renumber = Renumbering(previous.signals.tag_names, signals.tag_names)
+        by_tags, tag_similarity = _tag_neighbours(previous, signals, tags_renumber, moves.lost_tag_neighbours)
+        touched[changed_rows(tags_renumber(previous.signals.tags), signals.tags)] = True
+        fallback = Fallback(signals)
+    pins, excludes = (previous.pins, previous.excludes) if moves.identity and not ruled else pins_and_excludes(ordered)
+    table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
+    # a list depends on its candidates, their (and its own) signals and their near-copies
     touched[moved] = True
     touched[[doc for doc in previous.copies.keys() | copies.keys() if previous.copies.get(doc) != copies.get(doc)]] = True
     again = touched | previous.lists.filled | rows_differ(previous.table, table)
     again[ruled] = True
     again[moves.lost_items] = True
     again |= np.where(table >= 0, touched[np.maximum(table, 0)], False).any(axis=1)
-    fallback = Fallback(signals)
     lists = _reassembled(previous.lists, count, np.flatnonzero(again), table, pins, excludes, copies, fallback,
                          signals)
     return dataclasses.replace(previous, docs=ordered, analyses=analyses, vectors=vectors, queries=queries,
