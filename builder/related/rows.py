@@ -23,6 +23,9 @@ class Renumbering:
             return matrix
         columns = self.columns[matrix.indices]
         kept = columns >= 0
+        if kept.all():  # the usual case: share the values (never changed in place) instead of copying them
+            return sp.csr_matrix((matrix.data, columns.astype(matrix.indices.dtype), matrix.indptr),
+                                 shape=(matrix.shape[0], self.width))
         counts = np.bincount(np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))[kept],
                              minlength=matrix.shape[0])
         indptr = np.concatenate(([0], np.cumsum(counts)))
