@@ -272,17 +272,9 @@ def related_docs(site: Site) -> list[RelatedDoc]:
     # The key stands for title, summary and text (all made from the file's bytes) and the language,
     # whose stemmer the analysis depends on.
     language = site.config.language
-    slugs: dict[str, str] = {}  # tag and author names repeat across thousands of articles
-
-    def slug(name: str) -> str:
-        found = slugs.get(name)
-        if found is None:
-            found = slugs[name] = slugify(name)
-        return found
-
     return [
         RelatedDoc(slug=a.slug, title=a.title, summary=a.summary, text="", topic=site.topic_of[a.slug],
-                   tags=tuple(map(slug, a.tags)), authors=tuple(map(slug, a.authors)),
+                   tags=tuple(map(slugify, a.tags)), authors=tuple(map(slugify, a.authors)),
                    date=a.date, pins=a.related_pins, excludes=a.related_exclude, key=f"{a.digest}:{language}")
         for a in site.articles
     ]
