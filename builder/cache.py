@@ -177,7 +177,7 @@ class Cache:
         self._bodies: BodyStore | None = None
         self._tables = TableStore(self.folder)
         # Output folder -> the files this cache's last build left there: a caller that builds again
-        # and again (the preview server) then deletes only what disappeared instead of sweeping.
+        # and again (the preview server) then deletes only what disappeared instead of walking the folder.
         self.written: dict[str, frozenset[str]] = {}
         # The related engine's state after the last build, kept in memory by such a caller.
         self.relations: Any = None

@@ -48,7 +48,7 @@ def output_digest(output: Path) -> str:
 
 def _hash_folder(folder: str, prefix: str, hasher: Any, skip: str | None = None) -> None:
     """Add every entry below FOLDER, in name order, with its lstat stamp. Links are stamped, not
-    followed: the build never makes any in its output, and its sweep removes any it finds. (An
+    followed: the build never makes any in its output, and its commit removes any it finds. (An
     os.walk with a realpath per folder, needed when following links, took 0.4 s for the 10,000
     folders of a 10,000-article site.)"""
     with os.scandir(folder) as scan:

@@ -172,8 +172,7 @@ class SiteWriter:
 
     def commit(self) -> WriteSummary:
         """Move staged files into the output and delete files the new site no longer has: of
-        the previous build's files when known, else of what the walk found (or, if nothing asked
-        for it, of a sweep of the folder)."""
+        the previous build's files when known, else of what the walk of the output found."""
         (self.staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         if not self.output.exists():
             self.staging.rename(self.output)
@@ -189,20 +188,16 @@ class SiteWriter:
                 os.replace(os.path.join(dirpath, name), folder / name)
         if self._previous is not None:
             removed = self._remove_known(self._previous - self.expected)
-        elif self._found is not None:
-            found = self._found
-            removed = self._remove((found.files | found.others) - self.expected - {MARKER})
-            self._remove_empty(found.empty)
         else:
-            removed = self._remove_stale()
+            # the listing made for exists(), or made now: either way, what it holds that the new
+            # site does not (files just moved in are expected) goes
+            found = self._listing()
+            removed = self._remove((found.files | found.others) - self.expected - {MARKER})
+            for rel in found.empty:
+                self._drop_empty_folders(os.path.join(self._root, rel))
         self.abort()
         changed = tuple(sorted([*self._staged, *removed]))
         return WriteSummary(len(self._staged), self._unchanged, len(removed), changed)
-
-    def _remove_stale(self) -> list[str]:
-        removed: list[str] = []
-        self._sweep(str(self.output), "", removed)
-        return removed
 
     def _remove_known(self, stale: AbstractSet[str]) -> list[str]:
         """Delete STALE, paths a previous build wrote (checked, as they come from the cache)."""
@@ -221,39 +216,15 @@ class SiteWriter:
             except FileNotFoundError:
                 continue
             removed.append(rel)
-            folder = os.path.dirname(path)
-            while folder != self._root and not os.listdir(folder):
-                os.rmdir(folder)
-                folder = os.path.dirname(folder)
+            self._drop_empty_folders(os.path.dirname(path))
         return removed
 
-    def _remove_empty(self, folders: list[str]) -> None:
-        """Delete FOLDERS (output-relative) if they are still empty, and parents this empties."""
-        for rel in folders:
-            folder = os.path.join(self._root, rel)
-            while folder != self._root and os.path.isdir(folder) and not os.path.islink(folder) \
-                    and not os.listdir(folder):
-                os.rmdir(folder)
-                folder = os.path.dirname(folder)
-
-    def _sweep(self, folder: str, prefix: str, removed: list[str]) -> bool:
-        """Delete what the build did not produce below FOLDER (links too, never followed) and
-        the folders left empty; True when FOLDER itself is left empty."""
-        empty = True
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if self._sweep(entry.path, rel + "/", removed):
-                        os.rmdir(entry.path)
-                    else:
-                        empty = False
-                elif rel == MARKER or rel in self.expected or rel.startswith(self._keep_prefixes):
-                    empty = False
-                else:
-                    os.unlink(entry.path)
-                    removed.append(rel)
-        return empty
+    def _drop_empty_folders(self, folder: str) -> None:
+        """Delete FOLDER if it is an empty folder (not a link), then its parents that this empties."""
+        while folder != self._root and os.path.isdir(folder) and not os.path.islink(folder) \
+                and not os.listdir(folder):
+            os.rmdir(folder)
+            folder = os.path.dirname(folder)
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
