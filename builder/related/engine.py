@@ -100,10 +100,7 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
     signals = make_signals(ordered, expanded, weights)
 
     pins, excludes = pins_and_excludes(ordered)
-    by_tags, tag_similarity = None, None
-    if uses_tags(signals):
-        tags = tag_candidates(signals, TAG_MAX_POSTINGS)
-        by_tags, tag_similarity = top_k(tags, tags, TAG_CANDIDATES)
+    by_tags, tag_similarity = tag_neighbours(signals)
     table = candidate_table(candidate_sources(count, neighbours, by_tags), pins)
     fallback = Fallback(signals)
     copies = copies_of(duplicates)
@@ -125,6 +122,15 @@ def pins_and_excludes(ordered: Sequence[RelatedDoc]) -> tuple[list[tuple[int, ..
 def uses_tags(signals: Signals) -> bool:
     """Whether candidates are also looked up through shared tags."""
     return bool(signals.weights.tags) and signals.tags.nnz > 0
+
+
+def tag_neighbours(signals: Signals) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Each document's candidates through shared rare tags and their tag scores (None, None when
+    tags are not used)."""
+    if not uses_tags(signals):
+        return None, None
+    tags = tag_candidates(signals, TAG_MAX_POSTINGS)
+    return top_k(tags, tags, TAG_CANDIDATES)
 
 
 def in_slug_order(docs: Sequence[RelatedDoc]) -> list[RelatedDoc]:

@@ -38,6 +38,7 @@ from builder.related.engine import (
     first_k,
     in_slug_order,
     pins_and_excludes,
+    tag_neighbours,
     uses_tags,
 )
 from builder.related.moves import Moves
@@ -89,11 +90,9 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
 
     old_queries = renumber(previous.queries)
     queries = _queries(vectors.matrix, old_matrix, old_queries, changed)
-    searched = _to_search_again(previous.neighbours, previous.similarity, queries, vectors.matrix, changed,
-                                np.union1d(changed_rows(old_queries, queries), moves.lost_neighbours))
-    neighbours = previous.neighbours.copy()
-    similarity = previous.similarity.copy()
-    neighbours[searched], similarity[searched] = top_k(queries, vectors.matrix, first_k(count), rows=searched)
+    neighbours, similarity, searched = _searched_again(
+        previous.neighbours, previous.similarity, queries, vectors.matrix, first_k(count), changed,
+        np.union1d(changed_rows(old_queries, queries), moves.lost_neighbours))
 
     # near-copies: a document's pairs depend on its own search and on the texts of what it found
     redo = np.union1d(searched, changed)
@@ -137,15 +136,12 @@ def _tag_neighbours(previous: Outcome, signals: Signals, renumber: Renumbering,
                     lost: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The candidates found through shared tags, searched again where tags changed (as for text)
     and where a removed article was among them (LOST)."""
-    if not uses_tags(signals):
-        return None, None
+    if not uses_tags(signals) or previous.by_tags is None or previous.tag_similarity is None:
+        return tag_neighbours(signals)
     tags = tag_candidates(signals, TAG_MAX_POSTINGS)
-    if previous.by_tags is None or previous.tag_similarity is None:
-        return top_k(tags, tags, TAG_CANDIDATES)
     moved = changed_rows(renumber(tag_candidates(previous.signals, TAG_MAX_POSTINGS)), tags)
-    again = _to_search_again(previous.by_tags, previous.tag_similarity, tags, tags, moved, np.union1d(moved, lost))
-    by_tags, similarity = previous.by_tags.copy(), previous.tag_similarity.copy()
-    by_tags[again], similarity[again] = top_k(tags, tags, TAG_CANDIDATES, rows=again)
+    by_tags, similarity, _ = _searched_again(previous.by_tags, previous.tag_similarity, tags, tags, TAG_CANDIDATES,
+                                             moved, np.union1d(moved, lost))
     return by_tags, similarity
 
 
@@ -193,6 +189,16 @@ def _reassembled(previous: RowLists, count: int, rows: np.ndarray, table: np.nda
         lists.pinned[doc] = partial.pinned[at]
         lists.filled[doc] = partial.filled[at]
     return lists
+
+
+def _searched_again(neighbours: np.ndarray, similarity: np.ndarray, queries: sp.csr_matrix, matrix: sp.csr_matrix,
+                    k: int, changed: np.ndarray, requery: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NEIGHBOURS and SIMILARITY (from before) with the rows _to_search_again names searched
+    again; those rows too."""
+    again = _to_search_again(neighbours, similarity, queries, matrix, changed, requery)
+    neighbours, similarity = neighbours.copy(), similarity.copy()
+    neighbours[again], similarity[again] = top_k(queries, matrix, k, rows=again)
+    return neighbours, similarity, again
 
 
 def _to_search_again(neighbours: np.ndarray, similarity: np.ndarray, queries: sp.csr_matrix, matrix: sp.csr_matrix,
