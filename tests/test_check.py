@@ -54,6 +54,10 @@ BROKEN_SITE = {
         [ref link][r]
 
         [r]: /gone.html
+
+        [odd][o]
+
+        [o]: https://example.org[
         """,
     "content/peace/map.svg": SVG,
     "content/peace/second.md": article("Second peace story", date="2026-03-01"),
@@ -82,6 +86,7 @@ EXPECTED = [
     "built site",
     "content/peace/talks.md:18: broken link to '/nowhere/': no page or file /nowhere/ in the built site",
     "content/peace/talks.md:22: broken link to '/gone.html': no page or file /gone.html in the built site",
+    "content/peace/talks.md:26: broken link to 'https://example.org[': it is not a valid web address",
     "content/water/well.md:2: title 'Talks resume' is also used by content/peace/talks.md",
     "themes/short/templates: the page /peace/ (and 1 more page) links to '#missing-id', but the target page has no "
     "element with id 'missing-id'",
@@ -258,7 +263,8 @@ def test_the_build_does_not_import_check() -> None:
 
 _BODY_BITS = ["[a](b.md)", "[a](b.md#x)", "[a](#x)", "![](p.svg)", "![p](p.svg)", "[a](/tags/)", "[a](../x/y.md)",
               "[a](https://example.org/)", "[a](mailto:x@y)", "[r]", "[r]: /x", "<a href=\"q\">q</a>", "<img src=x>",
-              "[a](C:\\x)", "[a](%00)", "[a](<a b.md>)", "## X", "[^1]", "[^1]: n", "\n", "`[a](b.md)`"]
+              "[a](C:\\x)", "[a](%00)", "[a](<a b.md>)", "<https://x[y>", "[o]: http://[::1",
+              "## X", "[^1]", "[^1]: n", "\n", "`[a](b.md)`"]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -59,3 +59,68 @@ def test_smart_typography_skips_code_and_attributes() -> None:
     assert smarten('<pre><code>x = "a" -- b</code></pre>') == '<pre><code>x = "a" -- b</code></pre>'
     assert smarten('<a href="a--b" title="it\'s">it\'s</a>') == '<a href="a--b" title="it\'s">it’s</a>'
     assert smarten("<p>the '90s ('x')</p>") == "<p>the ’90s (‘x’)</p>"
+
+
+# --- Inline patterns are left out only where they cannot match --------------------------------
+
+import markdown  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from builder.content import markup  # noqa: E402
+
+
+def _with_every_pattern(body: str) -> str:
+    """What one Python-Markdown instance with all its inline patterns makes of `body`."""
+    md = markdown.Markdown(extensions=[*markup.EXTENSIONS, markup._LinkExtension()],
+                           extension_configs=markup.EXTENSION_CONFIGS, output_format="html")
+    md.treeprocessors["builder_links"].folder = "news"
+    return md.convert(body)
+
+
+def _html_of(renderer: MarkdownRenderer, body: str) -> str:
+    return renderer.render(body, "news").html
+
+
+ONE_CONSTRUCT_EACH = [
+    "A `code span` here.", "An escaped \\*star\\*.", "Noted[^1].\n\n[^1]: The note.", "A [link](other.md).",
+    "See [the report][r].\n\n[r]: https://example.org", "An ![image](dove.svg) inline.",
+    "![dove][d]\n\n[d]: dove.svg", "Short [r].\n\n[r]: https://example.org", "Short image ![d].\n\n[d]: d.svg",
+    "Mail <desk@example.org> or <https://example.org>.", "Line one  \nline two.", "Tabbed\t\nbreak.",
+    "Raw <b>bold</b> and <!-- a comment -->.", "Fish &amp; chips", "Copyright &#169; 2026", "&copy; desk",
+    "An *emphasis* and **strong**.",
+    "An _emphasis_ and __strong__.", "Plain words with nothing special at all.",
+]
+
+
+@pytest.mark.parametrize("body", ONE_CONSTRUCT_EACH)
+def test_leaving_out_absent_inline_patterns_changes_nothing(body: str) -> None:
+    renderer = MarkdownRenderer()
+    assert _html_of(renderer, body) == markup.smarten(_with_every_pattern(body))
+
+
+_PIECES = st.sampled_from([
+    "word", " ", "  ", "\t", "\n", "\n\n", "*", "**", "_", "__", "`", "\\", "[", "]", "(", ")", "![", "[^1]",
+    "\n\n[^1]: a note", "\n\n[r]: https://example.org", "[r]", "<", ">", "<b>", "</b>", "&", "&amp;", "&#169;", "&copy", ";",
+    "https://example.org", "a@example.org", "\n- ", "\n1. ", "\n> ", "\n# ", "|", "{: .c}", "\n*[UN]: United",
+    "UN", "\n```\n", "\n~~~\n", ":", "\"", "'", "--", "...",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_leaving_out_absent_inline_patterns_changes_nothing_for_any_body(body: str) -> None:
+    assert _html_of(MarkdownRenderer(), body) == markup.smarten(_with_every_pattern(body))
+
+
+def test_a_link_urllib_refuses_is_left_as_written() -> None:
+    out = MarkdownRenderer().render("See [the report][r].\n\n[r]: https://example.org[", "news")
+    assert '<a href="https://example.org[">the report</a>' in out.html
+
+
+def test_a_renderer_keeps_one_instance_per_set_of_absent_patterns() -> None:
+    renderer = MarkdownRenderer()
+    first = _html_of(renderer, "Text[^1].\n\n[^1]: A note.")
+    _html_of(renderer, "Plain text.")
+    assert _html_of(renderer, "Text[^1].\n\n[^1]: A note.") == first  # reused instance reset, same output

@@ -22,6 +22,7 @@ from builder.urls import Urls
 
 _LINK_HINT = "fix the address; link to another article by its file, e.g. [text](../topic/file.md)"
 _IMAGE_HINT = "check the file name and put the image in content/ (paths are relative to the article's file)"
+_MALFORMED_HINT = "fix the address: a '[' or ']' belongs in a web address only around an IPv6 host"
 _ALT_HINT = "describe the picture between the brackets: ![What the picture shows](file.png)"
 
 
@@ -75,6 +76,9 @@ def check_bodies(inputs: Inputs) -> BodyReport:
 
             if is_image and not (link.alt or "").strip():
                 problem("image '{shown}' has no alt text", _ALT_HINT)
+            if not _is_address(link.url):
+                problem("broken link to '{shown}': it is not a valid web address", _MALFORMED_HINT)
+                continue
             if built.is_external(link.url):
                 line, shown = lines.find(link.url, is_image=is_image)
                 report.external.append(ExternalLink(link.url, article, line, shown))
@@ -269,3 +273,11 @@ def check_data_files(inputs: Inputs) -> list[Problem]:
                                     f"data.{name})", f"use it in a template as {{{{ data.{name} }}}}, or delete "
                                     "the file"))
     return problems
+
+
+def _is_address(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:
+        return False
+    return True

@@ -11,7 +11,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _RAW_TEXT = re.compile(r"(<(script|style|textarea)\b[^>]*>).*?(</\2\s*>)", re.S | re.I)
@@ -90,14 +90,19 @@ class BuiltSite:
         return self.base_path + (rel.removesuffix("index.html") if rel.endswith("index.html") else rel)
 
     def is_external(self, url: str) -> bool:
-        parts = urlsplit(url)
+        parts = _split(url)
+        if parts is None:
+            return False
         if url.startswith("//"):
             return not self.origin.endswith(f"//{parts.netloc.lower()}")
         return parts.scheme.lower() in WEB_SCHEMES and f"{parts.scheme}://{parts.netloc}".lower() != self.origin
 
     def resolve(self, url: str, page_url: str) -> tuple[str, str] | None:
-        """(URL path, fragment) of a link on the page at page_url; None for external and non-web links."""
-        parts = urlsplit(url)
+        """(URL path, fragment) of a link on the page at page_url; None for external, non-web and
+        malformed links (an article's malformed links are reported by builder.check.rules)."""
+        parts = _split(url)
+        if parts is None:
+            return None
         if parts.scheme and parts.scheme.lower() not in WEB_SCHEMES:
             return None  # mailto:, tel:, data: ...
         if self.is_external(url):
@@ -128,3 +133,11 @@ class BuiltSite:
             return True
         ids = self.scanned(rel).ids
         return fragment in ids or unquote(fragment) in ids
+
+
+def _split(url: str) -> SplitResult | None:
+    """The parts of a URL, or None where urllib refuses it (an unclosed '[' in the host)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None

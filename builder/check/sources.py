@@ -24,7 +24,10 @@ def rewritten(target: str, folder: str, base_path: str, *, is_image: bool) -> st
     """What builder.content.markup makes of a link target written in an article in `folder`."""
     if not target or target.startswith(("#", "/")):
         return target
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return target  # left as written by the renderer too
     if parts.scheme or parts.netloc:
         return target
     resolved = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
