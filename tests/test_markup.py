@@ -91,6 +91,11 @@ ONE_CONSTRUCT_EACH = [
     "Raw <b>bold</b> and <!-- a comment -->.", "Fish &amp; chips", "Copyright &#169; 2026", "&copy; desk",
     "An *emphasis* and **strong**.",
     "An _emphasis_ and __strong__.", "Plain words with nothing special at all.",
+    "Ceasefire\n: An agreement to stop fighting.", "| a | b |\n|---|---|\n| 1 | 2 |", "a|b\n-|-\n1|2",
+    "## Talks {: #talks .big }", "## Talks {#talks}",
+    "```python\nprint('x')\n```", "~~~\ncode\n~~~", "*[UN]: United Nations\n\nThe UN met.",
+    '<div markdown="1">*inside*</div>', '<section markdown="1">*inside*</section>',
+    "*[NGO]: Non-governmental organisation\n\nAn NGO.", "Text.\n\n///Footnotes Go Here///\n\nMore[^1].\n\n[^1]: Note.",
 ]
 
 
@@ -104,7 +109,8 @@ _PIECES = st.sampled_from([
     "word", " ", "  ", "\t", "\n", "\n\n", "*", "**", "_", "__", "`", "\\", "[", "]", "(", ")", "![", "[^1]",
     "\n\n[^1]: a note", "\n\n[r]: https://example.org", "[r]", "<", ">", "<b>", "</b>", "&", "&amp;", "&#169;", "&copy", ";",
     "https://example.org", "a@example.org", "\n- ", "\n1. ", "\n> ", "\n# ", "|", "{: .c}", "\n*[UN]: United",
-    "UN", "\n```\n", "\n~~~\n", ":", "\"", "'", "--", "...",
+    "UN", "\n```\n", "\n~~~\n", ":", "\n: ", "\"", "'", "--", "...", "{", "}", "{: #x }", '<div markdown="1">',
+    "</div>", "\n|---|---|\n", "///Footnotes Go Here///",
 ])
 
 

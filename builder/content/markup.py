@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.extra import extensions as extra_extensions
 from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
@@ -26,11 +27,11 @@ EXTENSION_CONFIGS = {
     "toc": {"slugify": slugify_unicode, "toc_depth": "2-4"},
 }
 
-# Inline patterns and the characters without which they cannot match. Python-Markdown tries
-# every inline pattern on every text node; a body that lacks a pattern's characters is converted
-# by an instance without that pattern: the same HTML, ~20% faster on news articles
-# (benchmarks/README.md). Tabs become spaces before inline patterns run, so they count as "  ".
-# Patterns not named here (another extension's) are always kept.
+# What a body must contain for a part of Python-Markdown to do anything. Every inline pattern is
+# tried on every text node and every extension's processors run on every body, so a body is
+# converted by an instance without the parts it cannot use: the same HTML, about a third faster
+# on news articles (benchmarks/README.md). Tabs become spaces before inline patterns run, so they
+# count as "  ". Parts not named here are always kept.
 INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "backtick": ("`",),
     "escape": ("\\",),
@@ -47,6 +48,16 @@ INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "html": ("<",),
     "entity": ("&",),
     "em_strong": ("*", "_"),
+}
+# The parts of "extra" (markdown.extensions.extra.extensions), by the same rule.
+EXTRA_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "fenced_code": ("```", "~~~"),
+    "footnotes": ("[^", "///Footnotes Go Here///"),
+    "attr_list": ("{",),
+    "def_list": (":",),
+    "tables": ("|",),
+    "abbr": ("*[",),
+    "md_in_html": ("<",),
 }
 
 _BLOCK_TAG = re.compile(
@@ -152,17 +163,19 @@ class MarkdownRenderer:
     def __init__(self, asset_prefix: str = "/", *, sanitize: bool = False) -> None:
         self._sanitize = sanitize
         self._asset_prefix = asset_prefix
-        self._instances: dict[frozenset[str], tuple[markdown.Markdown, _LinkRewriter]] = {}
+        self._instances: dict[tuple[frozenset[str], tuple[str, ...]], tuple[markdown.Markdown, _LinkRewriter]] = {}
 
     def _instance_for(self, body: str) -> tuple[markdown.Markdown, _LinkRewriter]:
-        """A Markdown instance without the inline patterns that cannot match in `body` (few distinct
-        sets occur, so each is built once)."""
+        """A Markdown instance without the parts that can do nothing for `body` (few distinct sets
+        occur, so each instance is built once)."""
         absent = frozenset(name for name, triggers in INLINE_TRIGGERS.items()
                            if not any(trigger in body for trigger in triggers))
-        instance = self._instances.get(absent)
+        extra = tuple(name for name in extra_extensions
+                      if any(trigger in body for trigger in EXTRA_TRIGGERS.get(name, ("",))))
+        instance = self._instances.get((absent, extra))
         if instance is None:
             md = markdown.Markdown(
-                extensions=[*EXTENSIONS, _LinkExtension()],
+                extensions=[*extra, *(e for e in EXTENSIONS if e != "extra"), _LinkExtension()],
                 extension_configs=EXTENSION_CONFIGS,
                 output_format="html",
             )
@@ -171,7 +184,7 @@ class MarkdownRenderer:
                     md.inlinePatterns.deregister(name)
             links: _LinkRewriter = md.treeprocessors["builder_links"]
             links.asset_prefix = self._asset_prefix
-            instance = self._instances[absent] = (md, links)
+            instance = self._instances[(absent, extra)] = (md, links)
         return instance
 
     def render(self, body: str, folder: str) -> Rendered:
