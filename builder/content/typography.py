@@ -86,10 +86,9 @@ def _find(pattern: re.Pattern[str] | None, html: str, start: int, mark: str,
 
 
 def _smarten_text(text: str, previous: str) -> str:
-    if not any(mark in text for mark in "'\"-."):
-        return text
-    for plain, fancy in _DASHES:
-        text = text.replace(plain, fancy)
+    if "--" in text or "..." in text:
+        for plain, fancy in _DASHES:
+            text = text.replace(plain, fancy)
     if "'" in text:
         text = _DECADE.sub("\u2019", text)
         text = _APOSTROPHE.sub("\u2019", text)
