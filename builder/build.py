@@ -20,10 +20,10 @@ from builder.content.discover import CONTENT
 from builder.errors import BuildError, Problem
 from builder.feeds import atom
 from builder.fingerprint import Fingerprints
-from builder.freshness import input_digest, output_digest, still_valid, valid_until
+from builder.freshness import files_digest, input_digest, still_valid, valid_until
 from builder.images import image_size
 from builder.load import LoadedSite, Progress, load_site
-from builder.output import SiteWriter, check_output_folder, is_safe_path, stage, sync_folder
+from builder.output import MARKER, SiteWriter, check_output_folder, is_safe_path, stage, sync_folder
 from builder.pages import PageSpec, Planner, Unit
 from builder.parallel import map_chunks
 from builder.render import Renderer, TemplateProblem
@@ -125,7 +125,8 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
         search_seconds = time.perf_counter() - search_started
     scheduled = tuple((when, what, article.title) for when, what, article in loaded.scheduled)
     if inputs is not None and not any(w.path == INDEX_FOLDER for w in warnings):
-        cache.save_manifest(Manifest(inputs, output_digest(options.output), int(now.timestamp() * 1e9),
+        cache.save_manifest(Manifest(inputs, files_digest(options.output, cache.written[output_key] | {MARKER}),
+                                     int(now.timestamp() * 1e9),
                                      valid_until(loaded), pages, tuple(warnings), scheduled))
     if owned:
         cache.close()
@@ -195,7 +196,9 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
             new_keys[page.path] = page.key
     specs = plan.specs
     todo: list[int] = []
-    for index, spec in enumerate(specs):
+    if not cache.enabled:  # (--clean) every page is rendered and no next build reads the keys
+        todo = list(range(len(specs)))
+    for index, spec in enumerate(specs if cache.enabled else ()):
         key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
         new_keys[spec.path] = key
         if old_keys.get(spec.path) == key and writer.exists(spec.path):

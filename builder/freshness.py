@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from builder.cache import Manifest, code_version
 from builder.content.discover import CONTENT
@@ -39,32 +40,43 @@ def input_digest(options: BuildOptions) -> str | None:
 
 
 def output_digest(output: Path) -> str:
-    """A digest of the output's files as the build left them (the search index aside)."""
-    hasher = hashlib.blake2b(digest_size=16)
+    """A digest of the output's files as they are now (the search index aside): the path and lstat
+    stamp of every entry that is not a folder. Links are stamped, not followed: the build never
+    makes any in its output, and its commit removes any it finds."""
+    found: list[str] = []
     if output.is_dir():
-        _hash_folder(str(output), "", hasher, skip=INDEX_FOLDER)
+        _list_folder(str(output), "", found, skip=INDEX_FOLDER)
+    return files_digest(output, found)
+
+
+def files_digest(output: Path, files: Iterable[str]) -> str:
+    """output_digest() of an output known to hold exactly FILES besides the search index, as a
+    build's writer knows after its commit: a stat per file instead of a walk through every folder
+    (0.16 s for the 10,000 folders of a 10,000-article site)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    root = str(output)
+    for rel in sorted(files):
+        try:
+            stat = os.lstat(os.path.join(root, rel))
+        except OSError:
+            hasher.update(f"{rel}\0gone\n".encode("utf-8", "surrogateescape"))
+            continue
+        hasher.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_mode}\n".encode("utf-8", "surrogateescape"))
     return hasher.hexdigest()
 
 
-def _hash_folder(folder: str, prefix: str, hasher: Any, skip: str | None = None) -> None:
-    """Add every entry below FOLDER, in name order, with its lstat stamp. Links are stamped, not
-    followed: the build never makes any in its output, and its commit removes any it finds. (An
-    os.walk with a realpath per folder, needed when following links, took 0.4 s for the 10,000
-    folders of a 10,000-article site.)"""
+def _list_folder(folder: str, prefix: str, found: list[str], skip: str | None = None) -> None:
+    """Add the output-relative path of every entry below FOLDER that is not a folder (links are
+    listed, not followed)."""
     with os.scandir(folder) as scan:
-        entries = sorted(scan, key=lambda entry: entry.name)
+        entries = list(scan)
     for entry in entries:
         rel = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
             if rel != skip:
-                hasher.update(f"{rel}/\n".encode("utf-8", "surrogateescape"))
-                _hash_folder(entry.path, rel + "/", hasher)
-            continue
-        try:
-            stat = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        hasher.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_mode}\n".encode("utf-8", "surrogateescape"))
+                _list_folder(entry.path, rel + "/", found)
+        else:
+            found.append(rel)
 
 
 def _stamps(root: Path) -> list[tuple[str, os.stat_result]]:
