@@ -181,6 +181,8 @@ class Cache:
         self.written: dict[str, frozenset[str]] = {}
         # The related engine's state after the last build, kept in memory by such a caller.
         self.relations: Any = None
+        # A helper process working out this build's related lists (builder.related_helper); close() finishes it.
+        self.related_helper: Any = None
 
     @property
     def state(self) -> CacheState:
@@ -235,6 +237,23 @@ class Cache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
             return None
 
+    def has_related_engine(self) -> bool:
+        """Whether an earlier CLI build left the related engine's state on disk."""
+        return self.enabled and (self.folder / _RELATED).is_file()
+
+    def saved_analyses(self) -> dict[str, Any]:
+        """The related engine's text analyses as the last build saved them, read on their own (the
+        related helper process needs only these), or {} when there are none this builder can use."""
+        try:
+            with open(self.folder / _STATE, "rb") as stream:
+                state, listing = pickle.load(stream)
+            if not isinstance(state, CacheState) or state.builder_version != code_version():
+                return {}
+            return TableStore(self.folder).load({"analyses": listing["analyses"]}).get("analyses", {})
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
+                KeyError):
+            return {}
+
     def keep_related_engine(self, engine: Any) -> None:
         """Keep ENGINE for the next build: in memory for a long-running caller (written with the
         rest in persist_now), else on disk at once."""
@@ -282,6 +301,9 @@ class Cache:
             self._write_related(self.relations)
 
     def close(self) -> None:
+        if self.related_helper is not None:
+            self.related_helper.finish()
+            self.related_helper = None
         if self._bodies is not None:
             self._bodies.close()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import operator
 import os
-import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +26,11 @@ from builder.content.fields import ParseResult, parse_article
 from builder.content.markup import EXTENSION_CONFIGS, EXTENSIONS, MarkdownRenderer
 from builder.content.model import Article, Site
 from builder.errors import BuildError, Problem
-from builder.fingerprint import digest
+from builder.fingerprint import canonical_digest, digest
 from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
 from builder.related.keys import vouched_key
+from builder.related_helper import RelatedHelper
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -113,6 +113,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     if not (source / CONTENT).is_dir():
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
+    helper = None if explain else RelatedHelper.start(cache, jobs)  # gets ready while this process parses
     articles, parsed = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress)
     watch.lap("parse")
     data_texts = {}
@@ -129,7 +130,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     problems += assembled.problems
     site = assembled.site
     watch.lap("assemble")
-    relations = relate_stage(site, config, cache, explain=explain)
+    relations = relate_stage(site, config, cache, explain=explain, helper=helper)
     watch.lap("relate")
     urls = Urls(config.base_path, config.origin)
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
@@ -248,17 +249,27 @@ def related_key(article: Article, language: str) -> str:
     return vouched_key(f"{article.digest}:{language}")
 
 
-def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False) -> Relations:
+def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False,
+                 helper: RelatedHelper | None = None) -> Relations:
     """Related lists from the analyses the parse step made; remembered while the inputs are the same.
     Without `explain`, only the lists are kept: the engine's matrices (a gigabyte at 100,000
-    articles) are freed before the pages are planned and rendered."""
+    articles) are freed before the pages are planned and rendered. A HELPER process, when
+    given, works them out (the same lists) while this process goes on."""
     docs = related_docs(site)
     fields = operator.attrgetter(*(f.name for f in dataclasses.fields(RelatedDoc)))
     # tuples, not the dataclasses: pickling 10,000 slotted dataclasses costs a fifth of a second
-    inputs = digest(pickle.dumps(([fields(d) for d in docs], config.related, config.language), protocol=5))
+    inputs = canonical_digest(([fields(d) for d in docs], config.related, config.language))
     if not explain and cache.state.related is not None and cache.state.related[0] == inputs:
+        if helper is not None:
+            helper.stop()
         return Relations.from_lists(cache.state.related[1])
     analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
+    lists = None if helper is None else helper.relate(docs, count=config.related.count,
+                                                      weights=config.related.weights,
+                                                      language=config.language, analyses=analyses)
+    if lists is not None:
+        cache.state.related = (inputs, lists)
+        return Relations.from_lists(lists)
     # The engine's state from the last build lets an edit update the lists instead of working
     # them all out again (the result is the same).
     relations = relate(docs, count=config.related.count, weights=config.related.weights,

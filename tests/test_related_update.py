@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import random
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -229,6 +233,87 @@ def test_a_state_from_another_builder_or_half_written_is_not_used(tmp_path: Path
     else:
         state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])
     assert Cache(root).related_engine() is None
+
+
+# Each build with a helper runs in a fresh interpreter: a helper is only forked from a process
+# with no other threads, and tests that ran before may have left some in this one.
+_BUILD_WITH_SPY = """
+import json, sys
+from datetime import datetime
+from pathlib import Path
+from builder import related_helper
+from builder.build import BuildOptions, build
+from builder.related import update
+
+root, mode, now = Path(sys.argv[1]), sys.argv[2], datetime.fromisoformat(sys.argv[3])
+answers, stops = [], []
+real_relate, real_stop = related_helper.RelatedHelper.relate, related_helper.RelatedHelper.stop
+
+def relate(helper, *args, **kwargs):
+    answers.append(answer := real_relate(helper, *args, **kwargs))
+    return answer
+
+def stop(helper):
+    stops.append(1)
+    real_stop(helper)
+
+def broken(cache, connection):
+    raise SystemExit(3)  # the helper dies before answering
+
+related_helper.RelatedHelper.relate, related_helper.RelatedHelper.stop = relate, stop
+update.MAX_CHANGED_SHARE = 1.0  # on 30 articles one edit moves many word weights
+if mode == "broken":
+    related_helper._work = broken
+build(BuildOptions(root, root / "site", now=now, jobs=2))
+print(json.dumps({"answers": [isinstance(a, dict) for a in answers], "stops": len(stops)}))
+"""
+
+
+def _build_with_spy(root: Path, mode: str = "") -> dict[str, Any]:
+    """A CLI-like build of ROOT in a fresh interpreter: what its related helper answered, how often it was stopped."""
+    done = subprocess.run([sys.executable, "-c", _BUILD_WITH_SPY, str(root), mode, NOW.isoformat()],
+                          capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def test_a_cli_build_after_an_edit_takes_its_lists_from_the_helper_process(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    keys_before = {doc.slug: doc.key for doc in Cache(root).related_engine().docs}
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    assert _build_with_spy(root) == {"answers": [True], "stops": 0}  # the helper made the lists
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "clean")
+    # ...and wrote the engine's new state before the build returned: the next update starts from it
+    state = Cache(root).related_engine()
+    assert isinstance(state, engine.Outcome)
+    keys_after = {doc.slug: doc.key for doc in state.docs}
+    assert [slug for slug in keys_after if keys_after[slug] != keys_before[slug]] == ["farm-story-0"]
+
+
+def test_a_failing_helper_leaves_the_lists_to_the_build_itself(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    assert _build_with_spy(root, "broken") == {"answers": [False], "stops": 1}
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "clean")
+
+
+def test_a_build_that_needs_no_new_lists_stops_the_helper(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    state = root / ".cache" / "builder-v1" / "related.pickle"
+    before = state.read_bytes()
+    (root / "content" / "_data").mkdir()
+    (root / "content" / "_data" / "menu.yaml").write_text("items: [a]\n", encoding="utf-8")
+    assert _build_with_spy(root) == {"answers": [], "stops": 1}
+    assert state.read_bytes() == before
 
 
 def _tree(root: Path) -> dict[str, bytes]:
