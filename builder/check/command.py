@@ -6,16 +6,18 @@ import argparse
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from builder.build import BuildOptions, build
 from builder.cache import Cache
-from builder.check import external, rules
-from builder.check.scan import BuiltSite
 from builder.errors import BuildError, Problem
 from builder.load import load_site
 from builder.report import Reporter
 from builder.search import INDEX_FOLDER
 from builder.urls import Urls
+
+if TYPE_CHECKING:
+    from builder.check import rules
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -33,6 +35,9 @@ def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_check(args: argparse.Namespace, reporter: Reporter) -> int:
+    from builder.check import rules  # here: `builder build` never loads the checks
+    from builder.check.scan import BuiltSite
+
     source: Path = args.source
     now = args.now or datetime.now(UTC)  # one moment for the build and the model, so both see the same articles
     with tempfile.TemporaryDirectory(prefix="builder-check-") as temp:
@@ -65,6 +70,8 @@ def run_check(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def _run_rules(inputs: rules.Inputs, *, check_external: bool) -> tuple[list[Problem], int, int]:
+    from builder.check import external, rules
+
     bodies = rules.check_bodies(inputs)
     problems = list(bodies.problems)
     from_templates, template_links = rules.check_templates(inputs, bodies.in_page)

@@ -11,7 +11,6 @@ import webbrowser
 from collections.abc import Iterator
 
 from builder.report import Reporter
-from builder.serve.session import CannotServe, preview_session
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -37,6 +36,8 @@ def _port(text: str) -> int:
 
 
 def run_serve(args: argparse.Namespace, reporter: Reporter) -> int:
+    from builder.serve.session import CannotServe, preview_session  # here: a build never needs the server
+
     try:
         session_options = {"host": args.host, "port": args.port, "drafts": args.drafts, "now": args.now,
                            "debug": args.debug}
