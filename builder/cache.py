@@ -238,8 +238,15 @@ class Cache:
             return None
 
     def has_related_engine(self) -> bool:
-        """Whether an earlier CLI build left the related engine's state on disk."""
-        return self.enabled and (self.folder / _RELATED).is_file()
+        """Whether an earlier CLI build of this builder left the related engine's state on disk
+        (only its header is read)."""
+        if not self.enabled:
+            return False
+        try:
+            with open(self.folder / _RELATED, "rb") as stream:
+                return bool(pickle.load(stream) == code_version())
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            return False
 
     def saved_analyses(self) -> dict[str, Any]:
         """The related engine's text analyses as the last build saved them, read on their own (the

@@ -233,6 +233,8 @@ def test_a_state_from_another_builder_or_half_written_is_not_used(tmp_path: Path
     else:
         state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])
     assert Cache(root).related_engine() is None
+    # no helper process is started for another builder's state (its header says so)
+    assert Cache(root).has_related_engine() is (damage == "truncated")
 
 
 # Each build with a helper runs in a fresh interpreter: a helper is only forked from a process
@@ -284,6 +286,7 @@ def _append(path: Path, text: str) -> None:
 def test_a_cli_build_after_an_edit_takes_its_lists_from_the_helper_process(tmp_path: Path) -> None:
     root = _portal(tmp_path / "s")
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    assert Cache(root).has_related_engine()
     keys_before = {doc.slug: doc.key for doc in Cache(root).related_engine().docs}
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
     assert _build_with_spy(root) == {"answers": [True], "stops": 0}  # the helper made the lists
