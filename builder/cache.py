@@ -237,16 +237,17 @@ class Cache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
             return None
 
-    def has_related_engine(self) -> bool:
-        """Whether an earlier CLI build of this builder left the related engine's state on disk
-        (only its header is read)."""
+    def related_engine_bytes(self) -> int:
+        """The size of the related engine's state an earlier CLI build of this builder left on
+        disk, or 0 when there is none (only its header is read)."""
         if not self.enabled:
-            return False
+            return 0
         try:
             with open(self.folder / _RELATED, "rb") as stream:
-                return bool(pickle.load(stream) == code_version())
+                ours = pickle.load(stream) == code_version()
+                return os.fstat(stream.fileno()).st_size if ours else 0
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
-            return False
+            return 0
 
     def saved_analyses(self) -> dict[str, Any]:
         """The related engine's text analyses as the last build saved them, read on their own (the

@@ -234,7 +234,7 @@ def test_a_state_from_another_builder_or_half_written_is_not_used(tmp_path: Path
         state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])
     assert Cache(root).related_engine() is None
     # no helper process is started for another builder's state (its header says so)
-    assert Cache(root).has_related_engine() is (damage == "truncated")
+    assert (Cache(root).related_engine_bytes() > 0) is (damage == "truncated")
 
 
 # Each build with a helper runs in a fresh interpreter: a helper is only forked from a process
@@ -266,6 +266,8 @@ related_helper.RelatedHelper.relate, related_helper.RelatedHelper.stop = relate,
 update.MAX_CHANGED_SHARE = 1.0  # on 30 articles one edit moves many word weights
 if mode == "broken":
     related_helper._work = broken
+if mode == "big state":
+    related_helper.MAX_STATE_BYTES = 10
 build(BuildOptions(root, root / "site", now=now, jobs=2))
 print(json.dumps({"answers": [isinstance(a, dict) for a in answers], "stops": len(stops)}))
 """
@@ -286,7 +288,7 @@ def _append(path: Path, text: str) -> None:
 def test_a_cli_build_after_an_edit_takes_its_lists_from_the_helper_process(tmp_path: Path) -> None:
     root = _portal(tmp_path / "s")
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
-    assert Cache(root).has_related_engine()
+    assert Cache(root).related_engine_bytes() > 0
     keys_before = {doc.slug: doc.key for doc in Cache(root).related_engine().docs}
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
     assert _build_with_spy(root) == {"answers": [True], "stops": 0}  # the helper made the lists
@@ -304,6 +306,15 @@ def test_a_failing_helper_leaves_the_lists_to_the_build_itself(tmp_path: Path) -
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
     assert _build_with_spy(root, "broken") == {"answers": [False], "stops": 1}
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "clean")
+
+
+def test_no_helper_for_a_big_state(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    assert _build_with_spy(root, "big state") == {"answers": [], "stops": 0}
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert _tree(root / "site") == _tree(tmp_path / "clean")
 
