@@ -119,15 +119,45 @@ def pelican_site(corpus: Path, target: Path) -> Path:
     return target
 
 
-def run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak memory (MB) of one command."""
+def run(command: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak resident size of its largest process (MB) and peak memory of all its
+    processes together (MB, proportional set size: pages shared after a fork count once)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    together = 0
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        together = max(together, _tree_pss(process.pid))
+        time.sleep(0.05)
     wall = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"{command} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, together / 2**20
+
+
+def _tree_pss(root: int) -> int:
+    """Summed PSS in bytes of ROOT and its descendants (from /proc; 0 where that is missing)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stream:
+                    parent = int(stream.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as stream:
+                total += next(int(line.split()[1]) * 1024 for line in stream if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            pass
+    return total
 
 
 def markdown_floor(corpus: Path) -> float:
@@ -154,6 +184,7 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
     builder_cmd = [sys.executable, "-m", "builder", "build", "--source", str(corpus), "--no-search"]
     times: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
     memory: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
+    together: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
     for _ in range(repeat):
         shutil.rmtree(corpus / ".cache", ignore_errors=True)
         shutil.rmtree(corpus / "site", ignore_errors=True)
@@ -163,9 +194,10 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
             ("pelican", ["pelican", "content", "-s", "pelicanconf.py", "-o", str(work / f"pelican-out-{size}"),
                          "--delete-output-directory", "-q"], pelican),
         ):
-            wall, peak = run(command, cwd)
+            wall, peak, summed = run(command, cwd)
             times[name].append(wall)
             memory[name].append(peak)
+            together[name].append(summed)
             shutil.rmtree(corpus / ".cache", ignore_errors=True)
             shutil.rmtree(corpus / "site", ignore_errors=True)
     # Incremental scenarios: a warm cache, then nothing changed, then one article's body edited.
@@ -179,8 +211,8 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
         time.sleep(2.1)  # let the edit age past the cache's same-tick guard, as a real edit would
         edited.append(run(builder_cmd, corpus)[0])
     floor = markdown_floor(corpus)
-    return {"size": size, "times": times, "memory": memory, "unchanged": unchanged, "edited": edited,
-            "floor": floor}
+    return {"size": size, "times": times, "memory": memory, "together": together, "unchanged": unchanged,
+            "edited": edited, "floor": floor}
 
 
 def _cpu_model() -> str:
@@ -199,14 +231,16 @@ def report(results: list[dict[str, object]], cores: int) -> None:
     print(f"\nMachine: {_cpu_model()}, {cores} cores, Python {platform.python_version()}, "
           f"Hugo {hugo.group(1) if hugo else '?'}, Pelican {pelican}\n")
     print("| articles | builder cold | Hugo | Pelican | builder ÷ Hugo | builder ÷ Pelican | peak MB builder / Hugo / Pelican "
-          "| Markdown floor (CPU ÷ cores) | builder ÷ floor | no change | one edit |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| all processes MB builder / Hugo / Pelican | Markdown floor (CPU ÷ cores) | builder ÷ floor | no change "
+          "| one edit |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        t, m = r["times"], r["memory"]
+        t, m, a = r["times"], r["memory"], r["together"]
         b, h, p = median(t["builder"]), median(t["hugo"]), median(t["pelican"])
         floor = r["floor"] / cores
         print(f"| {r['size']:,} | {b:.2f} s | {h:.2f} s | {p:.2f} s | {b / h:.2f} | {b / p:.2f} | "
-              f"{median(m['builder']):.0f} / {median(m['hugo']):.0f} / {median(m['pelican']):.0f} | {floor:.2f} s | "
+              f"{median(m['builder']):.0f} / {median(m['hugo']):.0f} / {median(m['pelican']):.0f} | "
+              f"{median(a['builder']):.0f} / {median(a['hugo']):.0f} / {median(a['pelican']):.0f} | {floor:.2f} s | "
               f"{b / floor:.2f} | {median(r['unchanged']):.2f} s | {median(r['edited']):.2f} s |")
     print("\nAll samples (s):")
     for r in results:

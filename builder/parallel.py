@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import sys
@@ -62,24 +61,14 @@ def map_chunks(function: Callable[..., R], items: Sequence[T], *, jobs: int | No
     else:
         pool = ProcessPoolExecutor(workers, mp_context=context)
         tasks = ((function, shared, part) for part in parts)
-    # Forked workers share the parent's memory until they write to it, and a garbage collection
-    # in a worker writes to every object it visits: frozen, the parent's objects are never
-    # visited, so the workers keep sharing them (gc.freeze's documented use before fork).
-    frozen = context.get_start_method() == "fork"
-    if frozen:
-        gc.freeze()
-    try:
-        with pool:
-            pending: deque[Future[R]] = deque()
-            for task in tasks:
-                pending.append(pool.submit(*task))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
+    with pool:
+        pending: deque[Future[R]] = deque()
+        for task in tasks:
+            pending.append(pool.submit(*task))
+            if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
-    finally:
-        if frozen:
-            gc.unfreeze()
+        while pending:
+            yield pending.popleft().result()
 
 
 _shared: Any = None
