@@ -89,6 +89,7 @@ def split(path: Path) -> tuple[dict, str]:
 
 
 def hugo_site(corpus: Path, target: Path) -> Path:
+    shutil.rmtree(target, ignore_errors=True)  # a --work folder from an earlier run
     (target / "content").mkdir(parents=True)
     (target / "hugo.toml").write_text(HUGO_CONFIG)
     for rel, layout in HUGO_LAYOUTS.items():
@@ -106,6 +107,7 @@ def hugo_site(corpus: Path, target: Path) -> Path:
 
 
 def pelican_site(corpus: Path, target: Path) -> Path:
+    shutil.rmtree(target, ignore_errors=True)  # a --work folder from an earlier run
     (target / "content").mkdir(parents=True)
     (target / "pelicanconf.py").write_text(PELICAN_CONF)
     for path in sorted((corpus / "content").rglob("*.md")):
