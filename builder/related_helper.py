@@ -29,7 +29,7 @@ Lists = dict[str, tuple[str, ...]]
 # Above this much saved state the helper does not pay: the state and its update then sit in a
 # second process beside the build's own memory (2.2 GB together at 100,000 articles, whose state
 # is 226 MB on disk), and reading it competes with the build's own reading of the cache (an edit
-# took 20-21.5 s with the helper against 18.4 s without). At 10,000 articles it is 23 MB.
+# took 20.1-21.6 s with the helper, 19.3-20.7 s without). At 10,000 articles it is 23 MB.
 MAX_STATE_BYTES = 64 * 2**20
 
 
