@@ -87,12 +87,13 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
     options = dataclasses.replace(options, now=now)
     cache_seconds = time.perf_counter() - started
     try:
-        loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
-                           cache=cache, jobs=options.jobs, progress=progress)
-        problems = loaded.problems
         output_key = str(options.output.resolve())
         writer = SiteWriter(options.output, keep=(INDEX_FOLDER,), previous=cache.written.get(output_key))
         try:
+            # (while a helper process works out the related lists, the writer lists the output)
+            loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
+                               cache=cache, jobs=options.jobs, progress=progress, meanwhile=writer.list_output)
+            problems = loaded.problems
             pages, rendered, keys = write_site(loaded, options.source, writer, cache, problems, options.jobs,
                                                progress)
             if problems:

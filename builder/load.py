@@ -83,22 +83,23 @@ class LoadedSite:
 
 def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
               cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None,
-              explain: bool = False) -> LoadedSite:
-    """Read and check everything under SOURCE; problems are gathered, not raised (except config)."""
+              explain: bool = False, meanwhile: Callable[[], None] | None = None) -> LoadedSite:
+    """Read and check everything under SOURCE; problems are gathered, not raised (except config).
+    MEANWHILE, if given, is called while a helper process works out the related lists."""
     config = load_config(source)
     if base_url is not None:
         config = dataclasses.replace(config, base_url=base_url)
     own_cache = cache is None
     cache = cache or Cache(source, enabled=False)
     try:
-        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain)
+        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain, meanwhile)
     finally:
         if own_cache:
             cache.close()
 
 
 def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
-          progress: Progress | None, explain: bool) -> LoadedSite:
+          progress: Progress | None, explain: bool, meanwhile: Callable[[], None] | None) -> LoadedSite:
     watch = Stopwatch()
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -130,7 +131,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     problems += assembled.problems
     site = assembled.site
     watch.lap("assemble")
-    relations = relate_stage(site, config, cache, explain=explain, helper=helper)
+    relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=meanwhile)
     watch.lap("relate")
     urls = Urls(config.base_path, config.origin)
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
@@ -250,11 +251,11 @@ def related_key(article: Article, language: str) -> str:
 
 
 def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False,
-                 helper: RelatedHelper | None = None) -> Relations:
+                 helper: RelatedHelper | None = None, meanwhile: Callable[[], None] | None = None) -> Relations:
     """Related lists from the analyses the parse step made; remembered while the inputs are the same.
     Without `explain`, only the lists are kept: the engine's matrices (a gigabyte at 100,000
     articles) are freed before the pages are planned and rendered. A HELPER process, when
-    given, works them out (the same lists) while this process goes on."""
+    given, works them out (the same lists) while this process calls MEANWHILE."""
     docs = related_docs(site)
     fields = operator.attrgetter(*(f.name for f in dataclasses.fields(RelatedDoc)))
     # tuples, not the dataclasses: pickling 10,000 slotted dataclasses costs a fifth of a second
@@ -266,7 +267,8 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
     lists = None if helper is None else helper.relate(docs, count=config.related.count,
                                                       weights=config.related.weights,
-                                                      language=config.language, analyses=analyses)
+                                                      language=config.language, analyses=analyses,
+                                                      meanwhile=meanwhile)
     if lists is not None:
         cache.state.related = (inputs, lists)
         return Relations.from_lists(lists)

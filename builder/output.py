@@ -118,6 +118,11 @@ class SiteWriter:
             return rel in self._previous
         return _safe(rel) in self._listing().files
 
+    def list_output(self) -> None:
+        """Walk the output now, if exists() and commit() will need the walk (no known previous build)."""
+        if self._previous is None:
+            self._listing()
+
     def _listing(self) -> _Found:
         """What the output held when first asked, from one walk that never follows links: cheaper
         than a stat per page, and commit() then deletes what the new site lacks from it instead of

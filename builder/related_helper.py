@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -60,15 +60,18 @@ class RelatedHelper:
         return helper
 
     def relate(self, docs: Sequence[RelatedDoc], *, count: int, weights: RelatedWeights, language: str,
-               analyses: Mapping[str, Any]) -> Lists | None:
+               analyses: Mapping[str, Any], meanwhile: Callable[[], None] | None = None) -> Lists | None:
         """The lists for DOCS, or None when the helper could not make them (it is stopped then).
-        ANALYSES must hold every doc's analysis; the helper asks only for those it lacks."""
+        ANALYSES must hold every doc's analysis; the helper asks only for those it lacks.
+        MEANWHILE, if given, runs here while the helper works."""
         lists = None
         try:
             self._connection.send((list(docs), count, weights, language))
             lacking = self._connection.recv()  # a list of keys, or what went wrong
             if isinstance(lacking, list):
                 self._connection.send({key: analyses[key] for key in lacking})
+                if meanwhile is not None:
+                    meanwhile()
                 lists = self._connection.recv()
         except (OSError, EOFError):
             pass

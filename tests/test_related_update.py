@@ -245,6 +245,7 @@ from datetime import datetime
 from pathlib import Path
 from builder import related_helper
 from builder.build import BuildOptions, build
+from builder.output import SiteWriter
 from builder.related import update
 
 root, mode, now = Path(sys.argv[1]), sys.argv[2], datetime.fromisoformat(sys.argv[3])
@@ -259,6 +260,15 @@ def stop(helper):
     stops.append(1)
     real_stop(helper)
 
+listed = []
+real_list_output = SiteWriter.list_output
+
+def list_output(writer):
+    listed.append(writer._found is None)  # the walk happens here, while the helper works
+    real_list_output(writer)
+
+SiteWriter.list_output = list_output
+
 def broken(cache, connection):
     raise SystemExit(3)  # the helper dies before answering
 
@@ -269,7 +279,7 @@ if mode == "broken":
 if mode == "big state":
     related_helper.MAX_STATE_BYTES = 10
 build(BuildOptions(root, root / "site", now=now, jobs=2))
-print(json.dumps({"answers": [isinstance(a, dict) for a in answers], "stops": len(stops)}))
+print(json.dumps({"answers": [isinstance(a, dict) for a in answers], "stops": len(stops), "listed": listed}))
 """
 
 
@@ -291,7 +301,8 @@ def test_a_cli_build_after_an_edit_takes_its_lists_from_the_helper_process(tmp_p
     assert Cache(root).related_engine_bytes() > 0
     keys_before = {doc.slug: doc.key for doc in Cache(root).related_engine().docs}
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
-    assert _build_with_spy(root) == {"answers": [True], "stops": 0}  # the helper made the lists
+    # the helper made the lists, while this process walked the output folder
+    assert _build_with_spy(root) == {"answers": [True], "stops": 0, "listed": [True]}
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert _tree(root / "site") == _tree(tmp_path / "clean")
     # ...and wrote the engine's new state before the build returned: the next update starts from it
@@ -305,7 +316,7 @@ def test_a_failing_helper_leaves_the_lists_to_the_build_itself(tmp_path: Path) -
     root = _portal(tmp_path / "s")
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
-    assert _build_with_spy(root, "broken") == {"answers": [False], "stops": 1}
+    assert _build_with_spy(root, "broken") == {"answers": [False], "stops": 1, "listed": []}
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert _tree(root / "site") == _tree(tmp_path / "clean")
 
@@ -314,7 +325,7 @@ def test_no_helper_for_a_big_state(tmp_path: Path) -> None:
     root = _portal(tmp_path / "s")
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
-    assert _build_with_spy(root, "big state") == {"answers": [], "stops": 0}
+    assert _build_with_spy(root, "big state") == {"answers": [], "stops": 0, "listed": []}
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert _tree(root / "site") == _tree(tmp_path / "clean")
 
@@ -326,7 +337,7 @@ def test_a_build_that_needs_no_new_lists_stops_the_helper(tmp_path: Path) -> Non
     before = state.read_bytes()
     (root / "content" / "_data").mkdir()
     (root / "content" / "_data" / "menu.yaml").write_text("items: [a]\n", encoding="utf-8")
-    assert _build_with_spy(root) == {"answers": [], "stops": 1}
+    assert _build_with_spy(root) == {"answers": [], "stops": 1, "listed": []}
     assert state.read_bytes() == before
 
 
