@@ -4,8 +4,8 @@ Updating the lists from the engine's saved state first needs numpy and scipy imp
 and the articles' text analyses read from the cache: 0.3 s at 10,000 articles before any work.
 A helper forked before the articles are parsed does that on the other core while this process
 reads its cache and parses; it then updates the lists while the build walks its output folder,
-sends them back, and writes the engine's new state while the build goes on. Whatever goes wrong in it, the caller works the lists out
-itself, and gets the same lists.
+sends them back, and writes the engine's new state while the build goes on. Whatever goes wrong
+in it, the caller works the lists out itself, and gets the same lists.
 """
 
 from __future__ import annotations
