@@ -6,8 +6,6 @@ import re
 import xml.etree.ElementTree as etree
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 _LENGTH = re.compile(r"^\s*([0-9.]+)\s*(px)?\s*$")
 
 
@@ -15,6 +13,8 @@ def image_size(path: Path) -> tuple[int, int] | None:
     """(width, height) in CSS pixels, or None when the file is not an image we can measure."""
     if path.suffix.lower() == ".svg":
         return _svg_size(path)
+    from PIL import Image, UnidentifiedImageError  # here: most builds measure no image (sizes are cached)
+
     try:
         with Image.open(path) as image:
             return image.size
