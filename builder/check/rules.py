@@ -18,7 +18,7 @@ from builder.content.markup import REF_SCHEME
 from builder.content.model import Article
 from builder.errors import Problem, did_you_mean
 from builder.load import LoadedSite
-from builder.urls import Urls
+from builder.urls import Urls, split_url
 
 _LINK_HINT = "fix the address; link to another article by its file, e.g. [text](../topic/file.md)"
 _IMAGE_HINT = "check the file name and put the image in content/ (paths are relative to the article's file)"
@@ -76,7 +76,7 @@ def check_bodies(inputs: Inputs) -> BodyReport:
 
             if is_image and not (link.alt or "").strip():
                 problem("image '{shown}' has no alt text", _ALT_HINT)
-            if not _is_address(link.url):
+            if split_url(link.url) is None:
                 problem("broken link to '{shown}': it is not a valid web address", _MALFORMED_HINT)
                 continue
             if built.is_external(link.url):
@@ -273,11 +273,3 @@ def check_data_files(inputs: Inputs) -> list[Problem]:
                                     f"data.{name})", f"use it in a template as {{{{ data.{name} }}}}, or delete "
                                     "the file"))
     return problems
-
-
-def _is_address(url: str) -> bool:
-    try:
-        urlsplit(url)
-    except ValueError:
-        return False
-    return True

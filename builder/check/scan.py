@@ -11,7 +11,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import SplitResult, unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
+
+from builder.urls import split_url
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _RAW_TEXT = re.compile(r"(<(script|style|textarea)\b[^>]*>).*?(</\2\s*>)", re.S | re.I)
@@ -90,7 +92,7 @@ class BuiltSite:
         return self.base_path + (rel.removesuffix("index.html") if rel.endswith("index.html") else rel)
 
     def is_external(self, url: str) -> bool:
-        parts = _split(url)
+        parts = split_url(url)
         if parts is None:
             return False
         if url.startswith("//"):
@@ -100,7 +102,7 @@ class BuiltSite:
     def resolve(self, url: str, page_url: str) -> tuple[str, str] | None:
         """(URL path, fragment) of a link on the page at page_url; None for external, non-web and
         malformed links (an article's malformed links are reported by builder.check.rules)."""
-        parts = _split(url)
+        parts = split_url(url)
         if parts is None:
             return None
         if parts.scheme and parts.scheme.lower() not in WEB_SCHEMES:
@@ -133,11 +135,3 @@ class BuiltSite:
             return True
         ids = self.scanned(rel).ids
         return fragment in ids or unquote(fragment) in ids
-
-
-def _split(url: str) -> SplitResult | None:
-    """The parts of a URL, or None where urllib refuses it (an unclosed '[' in the host)."""
-    try:
-        return urlsplit(url)
-    except ValueError:
-        return None

@@ -9,9 +9,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import Counter
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from builder.content.markup import REF_SCHEME
+from builder.urls import split_url
 
 _FENCE = re.compile(r"^-{3,}\s*$")
 _INLINE = re.compile(r"\]\(\s*(?:<([^>\n]*)>|([^\s)]+(?:\([^\s)]*\)[^\s)]*)*))")
@@ -24,11 +25,8 @@ def rewritten(target: str, folder: str, base_path: str, *, is_image: bool) -> st
     """What builder.content.markup makes of a link target written in an article in `folder`."""
     if not target or target.startswith(("#", "/")):
         return target
-    try:
-        parts = urlsplit(target)
-    except ValueError:
-        return target  # left as written by the renderer too
-    if parts.scheme or parts.netloc:
+    parts = split_url(target)
+    if parts is None or parts.scheme or parts.netloc:
         return target
     resolved = posixpath.normpath(posixpath.join(folder, unquote(parts.path)))
     if resolved.startswith("../") or resolved == "..":

@@ -7,7 +7,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import markdown
 from markdown.extensions import Extension
@@ -17,6 +17,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from builder.content.model import Heading
 from builder.content.typography import smarten
+from builder.urls import split_url
 
 # Internal references stay symbolic until every article's URL is known (see builder.render.links).
 REF_SCHEME = "builder-ref:"
@@ -114,11 +115,8 @@ class _LinkRewriter(Treeprocessor):
         url = element.get(attribute)
         if not url or url.startswith(("#", "/")):
             return
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return  # e.g. an unclosed '[' in the host ("Invalid IPv6 URL"): left as written
-        if parts.scheme or parts.netloc:
+        parts = split_url(url)
+        if parts is None or parts.scheme or parts.netloc:
             return
         target = posixpath.normpath(posixpath.join(self.folder, unquote(parts.path)))
         if target.startswith("../") or target == "..":
