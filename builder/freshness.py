@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from builder.cache import Manifest, code_version
 from builder.content.discover import CONTENT
+from builder.output import Listing
 from builder.search import INDEX_FOLDER
 from builder.sitemaps import NEWS_WINDOW
 from builder.themes import builtin_themes_dir
@@ -43,10 +44,8 @@ def output_digest(output: Path) -> str:
     """A digest of the output's files as they are now (the search index aside): the path and lstat
     stamp of every entry that is not a folder. Links are stamped, not followed: the build never
     makes any in its output, and its commit removes any it finds."""
-    found: list[str] = []
-    if output.is_dir():
-        _list_folder(str(output), "", found, skip=INDEX_FOLDER)
-    return files_digest(output, found)
+    found = Listing(str(output), skip=INDEX_FOLDER)
+    return files_digest(output, found.files | found.others)
 
 
 def files_digest(output: Path, files: Iterable[str]) -> str:
@@ -63,20 +62,6 @@ def files_digest(output: Path, files: Iterable[str]) -> str:
             continue
         hasher.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_mode}\n".encode("utf-8", "surrogateescape"))
     return hasher.hexdigest()
-
-
-def _list_folder(folder: str, prefix: str, found: list[str], skip: str | None = None) -> None:
-    """Add the output-relative path of every entry below FOLDER that is not a folder (links are
-    listed, not followed)."""
-    with os.scandir(folder) as scan:
-        entries = list(scan)
-    for entry in entries:
-        rel = prefix + entry.name
-        if entry.is_dir(follow_symlinks=False):
-            if rel != skip:
-                _list_folder(entry.path, rel + "/", found)
-        else:
-            found.append(rel)
 
 
 def _stamps(root: Path) -> list[tuple[str, os.stat_result]]:

@@ -108,7 +108,7 @@ class SiteWriter:
         self.expected: set[str] = set()
         self._staged: list[str] = []
         self._unchanged = 0
-        self._found: _Found | None = None
+        self._found: Listing | None = None
 
     def exists(self, rel: str) -> bool:
         """Whether the output holds a regular file at REL (asked for every page of a build)."""
@@ -123,14 +123,12 @@ class SiteWriter:
         if self._previous is None:
             self._listing()
 
-    def _listing(self) -> _Found:
+    def _listing(self) -> Listing:
         """What the output held when first asked, from one walk that never follows links: cheaper
         than a stat per page, and commit() then deletes what the new site lacks from it instead of
         walking the folder a second time."""
         if self._found is None:
-            self._found = _Found()
-            if os.path.isdir(self._root):
-                self._found.scan(self._root, "")
+            self._found = Listing(self._root)
         return self._found
 
     def write(self, rel: str, data: bytes) -> bool:
@@ -235,16 +233,20 @@ class SiteWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-class _Found:
+class Listing:
     """An output folder's entries by kind, output-relative: regular files, anything else that is
     not a folder (links, never followed), and folders with nothing in them."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: str, *, skip: str | None = None) -> None:
+        """Walk ROOT (if it is a folder), leaving out its top-level folder SKIP."""
         self.files: set[str] = set()
         self.others: set[str] = set()
         self.empty: list[str] = []
+        self._skip = skip
+        if os.path.isdir(root):
+            self._scan(root, "")
 
-    def scan(self, folder: str, prefix: str) -> None:
+    def _scan(self, folder: str, prefix: str) -> None:
         with os.scandir(folder) as entries:
             listed = list(entries)
         if not listed and prefix:
@@ -252,7 +254,8 @@ class _Found:
         for entry in listed:
             rel = prefix + entry.name
             if entry.is_dir(follow_symlinks=False):
-                self.scan(entry.path, rel + "/")
+                if rel != self._skip:
+                    self._scan(entry.path, rel + "/")
             elif entry.is_file(follow_symlinks=False):
                 self.files.add(rel)
             else:
