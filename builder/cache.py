@@ -28,6 +28,8 @@ _BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
 _RELATED = "related.pickle"
 _CHUNKED = ("parsed", "analyses", "units", "cards")  # CacheState tables stored in pieces (builder.tablestore)
+# What reading a missing, damaged or foreign pickle raises: the cache then counts as empty.
+_UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
 
 
 @functools.lru_cache(maxsize=1)
@@ -208,7 +210,7 @@ class Cache:
         try:
             with open(self.folder / _MANIFEST, "rb") as stream:
                 manifest = pickle.load(stream)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        except _UNREADABLE:
             return None
         return manifest if isinstance(manifest, Manifest) else None
 
@@ -234,7 +236,7 @@ class Cache:
                 if pickle.load(stream) != code_version():
                     return None
                 return pickle.load(stream)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        except _UNREADABLE:
             return None
 
     def related_engine_bytes(self) -> int:
@@ -246,7 +248,7 @@ class Cache:
             with open(self.folder / _RELATED, "rb") as stream:
                 ours = pickle.load(stream) == code_version()
                 return os.fstat(stream.fileno()).st_size if ours else 0
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        except _UNREADABLE:
             return 0
 
     def saved_analyses(self) -> dict[str, Any]:
@@ -258,8 +260,7 @@ class Cache:
             if not isinstance(state, CacheState) or state.builder_version != code_version():
                 return {}
             return TableStore(self.folder).load({"analyses": listing["analyses"]}).get("analyses", {})
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError,
-                KeyError):
+        except (*_UNREADABLE, KeyError):
             return {}
 
     def keep_related_engine(self, engine: Any) -> None:
@@ -285,7 +286,7 @@ class Cache:
             for name, table in self._tables.load(listing).items():
                 if name in _CHUNKED:
                     setattr(state, name, table)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        except _UNREADABLE:
             return CacheState()
         return state
 
