@@ -199,13 +199,14 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     todo: list[int] = []
     if not cache.enabled:  # (--clean) every page is rendered and no next build reads the keys
         todo = list(range(len(specs)))
-    for index, spec in enumerate(specs if cache.enabled else ()):
-        key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
-        new_keys[spec.path] = key
-        if old_keys.get(spec.path) == key and writer.exists(spec.path):
-            writer.keep(spec.path)
-        else:
-            todo.append(index)
+    else:
+        for index, spec in enumerate(specs):
+            key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
+            new_keys[spec.path] = key
+            if old_keys.get(spec.path) == key and writer.exists(spec.path):
+                writer.keep(spec.path)
+            else:
+                todo.append(index)
     loaded.watch.lap("page keys")
     renderer.prepare({specs[index].template for index in todo})
     job = _RenderJob(specs, renderer, writer.output, writer.staging)
