@@ -68,13 +68,16 @@ class RelatedHelper:
         try:
             self._connection.send((list(docs), count, weights, language))
             lacking = self._connection.recv()  # a list of keys, or what went wrong
-            if isinstance(lacking, list):
+            asked = isinstance(lacking, list)
+            if asked:
                 self._connection.send({key: analyses[key] for key in lacking})
-                if meanwhile is not None:
-                    meanwhile()
-                lists = self._connection.recv()
         except (OSError, EOFError):
-            pass
+            asked = False
+        if asked:
+            if meanwhile is not None:
+                meanwhile()  # outside the try: its own errors are not the helper's, and propagate
+            with contextlib.suppress(OSError, EOFError):
+                lists = self._connection.recv()
         if not isinstance(lists, dict):
             self.stop()
             return None
