@@ -17,6 +17,9 @@ R = TypeVar("R")
 # Below this many items, starting processes costs more than it saves (measured: benchmarks/README.md).
 MIN_PARALLEL_ITEMS = 200
 SERIAL_CHUNK = 512
+# Forked workers live for at most this many items (see map_chunks); a 10,000-article site's pages
+# fit in one round.
+ROUND_ITEMS = 20_000
 
 
 def worker_count(jobs: int | None) -> int:
@@ -40,12 +43,13 @@ def chunks(items: Sequence[T], workers: int, per_worker: int = 8) -> list[Sequen
 
 
 def map_chunks(function: Callable[..., R], items: Sequence[T], *, jobs: int | None, shared: Any = None,
-               needs_fork: bool = False) -> Iterator[R]:
+               needs_fork: bool = False, round_items: int = ROUND_ITEMS) -> Iterator[R]:
     """function(shared, chunk) for chunks of items, in worker processes when that pays, in order.
 
     With needs_fork, `shared` reaches workers through fork (never pickled); without fork the work
     runs here instead. Otherwise `shared` must be picklable. At most two pieces per worker are in
     flight, so finished results never pile up in memory faster than the caller consumes them.
+    Forked workers are replaced by fresh ones after each ROUND_ITEMS items.
     """
     workers = worker_count(jobs)
     parallel = workers > 1 and len(items) >= MIN_PARALLEL_ITEMS and (can_fork() or not needs_fork)
@@ -54,15 +58,24 @@ def map_chunks(function: Callable[..., R], items: Sequence[T], *, jobs: int | No
             yield function(shared, items[start:start + SERIAL_CHUNK])
         return
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
-    parts = chunks(items, workers)
-    if needs_fork:
+    if not needs_fork:
+        yield from _run_pool(ProcessPoolExecutor(workers, mp_context=context),
+                             ((function, shared, part) for part in chunks(items, workers)), workers)
+        return
+    # A forked worker copies every page of the parent's memory holding an object it reads (a
+    # reference count is a write): one that rendered half of 100,000 articles' pages held a private
+    # copy of 900 MB. Fresh workers for each round keep the copies to what one round reads.
+    rounds = -(-len(items) // max(1, round_items))
+    size = -(-len(items) // rounds)
+    for start in range(0, len(items), size):
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_set_shared, initargs=(shared,))
-        tasks: Iterator[tuple[Any, ...]] = ((_call_with_shared, (function, part)) for part in parts)
-    else:
-        pool = ProcessPoolExecutor(workers, mp_context=context)
-        tasks = ((function, shared, part) for part in parts)
+        yield from _run_pool(pool, ((_call_with_shared, (function, part))
+                                    for part in chunks(items[start:start + size], workers)), workers)
+
+
+def _run_pool(pool: ProcessPoolExecutor, tasks: Iterator[tuple[Any, ...]], workers: int) -> Iterator[Any]:
     with pool:
-        pending: deque[Future[R]] = deque()
+        pending: deque[Future[Any]] = deque()
         for task in tasks:
             pending.append(pool.submit(*task))
             if len(pending) >= 2 * workers:

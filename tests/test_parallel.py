@@ -1,0 +1,36 @@
+"""Worker pools: results in order whatever the split, and forked workers replaced between rounds."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from builder.parallel import can_fork, map_chunks
+
+
+def _pids(shared: object, chunk: list[int]) -> list[tuple[int, int]]:
+    return [(item, os.getpid()) for item in chunk]
+
+
+@pytest.mark.skipif(not can_fork(), reason="rounds of fresh workers are for forked pools")
+def test_forked_workers_are_fresh_for_each_round() -> None:
+    items = list(range(900))
+    results = [pair for batch in map_chunks(_pids, items, jobs=2, shared=None, needs_fork=True, round_items=300)
+               for pair in batch]
+    assert [item for item, _ in results] == items
+    by_round = [{pid for item, pid in results if start <= item < start + 300} for start in (0, 300, 600)]
+    assert os.getpid() not in set.union(*by_round)
+    assert not by_round[0] & by_round[1] and not by_round[1] & by_round[2]
+
+
+def test_one_round_when_items_fit() -> None:
+    items = list(range(400))
+    results = [pair for batch in map_chunks(_pids, items, jobs=2, shared=None, needs_fork=True) for pair in batch]
+    assert [item for item, _ in results] == items
+    assert len({pid for _, pid in results}) <= 2
+
+
+def test_few_items_run_here() -> None:
+    results = [pair for batch in map_chunks(_pids, [1, 2, 3], jobs=2, shared=None, needs_fork=True) for pair in batch]
+    assert results == [(1, os.getpid()), (2, os.getpid()), (3, os.getpid())]
