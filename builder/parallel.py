@@ -59,29 +59,51 @@ def map_chunks(function: Callable[..., R], items: Sequence[T], *, jobs: int | No
         return
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
     if not needs_fork:
-        yield from _run_pool(ProcessPoolExecutor(workers, mp_context=context),
-                             ((function, shared, part) for part in chunks(items, workers)), workers)
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+        yield from _in_order(pool, chunks(items, workers), lambda part: (function, shared, part), None, workers)
         return
     # A forked worker copies every page of the parent's memory holding an object it reads (a
     # reference count is a write): one that rendered half of 100,000 articles' pages held a private
-    # copy of 900 MB. Fresh workers for each round keep the copies to what one round reads.
+    # copy of 900 MB. So this process, the one that copies nothing, works too, with one worker
+    # fewer; and fresh workers for each round keep their copies to what one round reads.
     rounds = -(-len(items) // max(1, round_items))
     size = -(-len(items) // rounds)
     for start in range(0, len(items), size):
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_set_shared, initargs=(shared,))
-        yield from _run_pool(pool, ((_call_with_shared, (function, part))
-                                    for part in chunks(items[start:start + size], workers)), workers)
+        forked = ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_set_shared, initargs=(shared,))
+        yield from _in_order(forked, chunks(items[start:start + size], workers),
+                             lambda part: (_call_with_shared, (function, part)),
+                             lambda part: function(shared, part), workers - 1)
 
 
-def _run_pool(pool: ProcessPoolExecutor, tasks: Iterator[tuple[Any, ...]], workers: int) -> Iterator[Any]:
+class _Done:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _in_order(pool: ProcessPoolExecutor, parts: Sequence[Any], task: Callable[[Any], tuple[Any, ...]],
+              run_here: Callable[[Any], Any] | None, workers: int) -> Iterator[Any]:
+    """The result of every part, in order. Up to two parts per worker are in flight (as TASK(part)
+    in the pool); beyond that the next part is worked on here (RUN_HERE) or waits for the oldest."""
     with pool:
-        pending: deque[Future[Any]] = deque()
-        for task in tasks:
-            pending.append(pool.submit(*task))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
+        pending: deque[Future[Any] | _Done] = deque()
+        for part in parts:
+            if len(pending) < 2 * workers:
+                pending.append(pool.submit(*task(part)))
+            elif run_here is not None:
+                pending.append(_Done(run_here(part)))
+            else:
+                yield _value(pending.popleft())
+                pending.append(pool.submit(*task(part)))
+            while pending and (isinstance(pending[0], _Done) or pending[0].done()):
+                yield _value(pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield _value(pending.popleft())
+
+
+def _value(entry: Future[Any] | _Done) -> Any:
+    return entry.value if isinstance(entry, _Done) else entry.result()
 
 
 _shared: Any = None
