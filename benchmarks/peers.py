@@ -187,13 +187,18 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
     times: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
     memory: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
     together: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
-    for _ in range(repeat):
+    # Every cold run writes into a new folder, and none is deleted until all runs are over: on an
+    # ext4 file system without a journal, creating files soon after thousands were deleted is
+    # several times slower (the kernel skips recently freed inodes one by one), which made
+    # whichever tool ran after a deletion look slow.
+    outputs = work / f"outputs-{size}"
+    for round_ in range(repeat):
         shutil.rmtree(corpus / ".cache", ignore_errors=True)
-        shutil.rmtree(corpus / "site", ignore_errors=True)
         for name, command, cwd in (
-            ("builder", [*builder_cmd, "--clean"], corpus),
-            ("hugo", ["hugo", "--quiet", "--destination", str(work / f"hugo-out-{size}"), "--cleanDestinationDir"], hugo),
-            ("pelican", ["pelican", "content", "-s", "pelicanconf.py", "-o", str(work / f"pelican-out-{size}"),
+            ("builder", [*builder_cmd, "--clean", "--output", str(outputs / f"builder-{round_}")], corpus),
+            ("hugo", ["hugo", "--quiet", "--destination", str(outputs / f"hugo-{round_}"), "--cleanDestinationDir"],
+             hugo),
+            ("pelican", ["pelican", "content", "-s", "pelicanconf.py", "-o", str(outputs / f"pelican-{round_}"),
                          "--delete-output-directory", "-q"], pelican),
         ):
             wall, peak, summed = run(command, cwd)
@@ -201,7 +206,6 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
             memory[name].append(peak)
             together[name].append(summed)
             shutil.rmtree(corpus / ".cache", ignore_errors=True)
-            shutil.rmtree(corpus / "site", ignore_errors=True)
     # Incremental scenarios: a warm cache, then nothing changed, then one article's body edited.
     run(builder_cmd, corpus)
     unchanged, edited = [], []
@@ -264,6 +268,8 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="builder-peers-"))
     results = [bench(int(size), args.repeat, work) for size in args.sizes.split(",")]
     report(results, cores)
+    for outputs in work.glob("outputs-*"):
+        shutil.rmtree(outputs, ignore_errors=True)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0
