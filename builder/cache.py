@@ -185,6 +185,8 @@ class Cache:
         self.relations: Any = None
         # A helper process working out this build's related lists (builder.related_helper); close() finishes it.
         self.related_helper: Any = None
+        # Tables of the state written early by set_aside(), with their listing.
+        self._aside: dict[str, Any] = {}
 
     @property
     def state(self) -> CacheState:
@@ -296,13 +298,26 @@ class Cache:
         if self.persist:
             self.persist_now()
 
+    def set_aside(self, table: str) -> None:
+        """Write TABLE of the state now and let go of it, for a table the rest of the build never
+        reads (the text analyses, once the related lists are made: 250 MB at 100,000 articles).
+        It is saved with the state as written now. A cache kept in memory between builds
+        (persist=False) keeps it."""
+        state = self._state
+        if not self.enabled or not self.persist or state is None or table not in _CHUNKED:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._aside[table] = self._tables.save({table: getattr(state, table)}, final=True)[table]
+        setattr(state, table, {})
+
     def persist_now(self) -> None:
         """Write the state atomically; a crash mid-write leaves the previous state."""
         state = self._state
         if not self.enabled or state is None:
             return
         self.bodies.flush()
-        listing = self._tables.save({name: getattr(state, name) for name in _CHUNKED})
+        listing = {**self._tables.save({name: getattr(state, name) for name in _CHUNKED if name not in self._aside}),
+                   **self._aside}
         empty: dict[str, Any] = {name: {} for name in _CHUNKED}
         _dump_atomically((dataclasses.replace(state, **empty), listing), self.folder / _STATE)
         self._tables.collect(listing)

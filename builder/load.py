@@ -27,7 +27,7 @@ from builder.content.markup import EXTENSION_CONFIGS, EXTENSIONS, MarkdownRender
 from builder.content.model import Article, Site
 from builder.errors import BuildError, Problem
 from builder.fingerprint import canonical_digest, digest
-from builder.parallel import map_chunks
+from builder.parallel import map_chunks, return_freed_memory
 from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
 from builder.related.keys import vouched_key
 from builder.related_helper import RelatedHelper
@@ -132,6 +132,8 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     site = assembled.site
     watch.lap("assemble")
     relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=meanwhile)
+    cache.set_aside("analyses")  # only the next build reads them
+    return_freed_memory()  # the related engine's, before pages are planned and workers forked
     watch.lap("relate")
     urls = Urls(config.base_path, config.origin)
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)

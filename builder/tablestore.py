@@ -40,8 +40,9 @@ def bucket_of(key: Any, pieces: int) -> int:
 class TableStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        # (table, piece count, bucket) -> (file name, entries as loaded or last written)
-        self._known: dict[tuple[str, int, int], tuple[str, dict[Any, Any]]] = {}
+        # (table, piece count, bucket) -> (file name, entries as loaded or last written, or None
+        # once the table is saved for good)
+        self._known: dict[tuple[str, int, int], tuple[str, dict[Any, Any] | None]] = {}
         self._superseded: list[str] = []  # pieces the last save replaced, deleted once the head is in place
         self._discarded: list[str] = []  # pieces of an unusable state (another builder version)
 
@@ -67,10 +68,13 @@ class TableStore:
         except (AttributeError, TypeError, ValueError):  # a head from a builder with another layout
             self._discarded = []
 
-    def save(self, tables: Mapping[str, Mapping[Any, Any]]) -> dict[str, tuple[int, list[tuple[int, str]]]]:
-        """Write the pieces that changed; returns the listing to keep in the head file."""
+    def save(self, tables: Mapping[str, Mapping[Any, Any]], *,
+             final: bool = False) -> dict[str, tuple[int, list[tuple[int, str]]]]:
+        """Write the pieces of TABLES that changed; returns their listing, to keep in the head file
+        with those of tables saved before. FINAL: these tables are not saved again by this store,
+        so it keeps no reference to their entries (which can then be freed)."""
         listing: dict[str, tuple[int, list[tuple[int, str]]]] = {}
-        before = {name for name, _entries in self._known.values()}
+        before = {name for (table, _count, _bucket), (name, _entries) in self._known.items() if table in tables}
         for table, entries in tables.items():
             count = piece_count(len(entries))
             buckets: list[dict[Any, Any]] = [{} for _ in range(count)]
@@ -83,16 +87,18 @@ class TableStore:
                     continue
                 known = self._known.get((table, count, bucket))
                 # (another build of the same site may have replaced and deleted the piece meanwhile)
-                if known is not None and _same(known[1], content) and (self.folder / known[0]).is_file():
+                if known is not None and known[1] is not None and _same(known[1], content) \
+                        and (self.folder / known[0]).is_file():
                     pieces.append((bucket, known[0]))
                     continue
                 name = self._write(content)
                 self._known[(table, count, bucket)] = (name, content)
                 pieces.append((bucket, name))
         listed = {name for _count, pieces in listing.values() for _bucket, name in pieces}
-        self._superseded = sorted((before | set(self._discarded)) - listed)
+        self._superseded = sorted({*self._superseded, *((before | set(self._discarded)) - listed)})
         self._discarded = []
-        self._known = {k: v for k, v in self._known.items() if v[0] in listed}
+        self._known = {k: (v[0], None) if final and k[0] in tables else v for k, v in self._known.items()
+                       if k[0] not in tables or v[0] in listed}
         return listing
 
     def collect(self, listing: Mapping[str, tuple[int, Iterable[tuple[int, str]]]]) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from conftest import NOW, article, write_files
 
+from builder.cache import Cache
+
 REPO = Path(__file__).parent.parent
 
 
@@ -39,6 +41,8 @@ def test_sample_portal_builds_with_every_page(tmp_path: Path, run) -> None:
         assert f'<a href="/{topic}/">' in html, f"{page} does not link to its topic"
         assert "Related articles" in html, f"{page} has no related list"
     assert "draft: true" not in (out / "index.html").read_text()
+    # the related engine's text analyses, let go of during the build, are in the cache for the next one
+    assert len(Cache(out.parent / "portal").state.analyses) == len(Cache(out.parent / "portal").state.parsed) >= 24
 
 
 def test_folder_with_only_content_uses_defaults_and_packaged_theme(tmp_path: Path, run) -> None:

@@ -98,3 +98,30 @@ def test_a_damaged_piece_means_an_empty_cache_not_a_crash(tmp_path: Path) -> Non
     damaged = Cache(tmp_path)
     assert damaged.state.cards == {} and damaged.state.pages == {}
     damaged.close()
+
+
+def test_a_table_set_aside_is_written_once_and_kept_with_the_state(tmp_path: Path) -> None:
+    first = Cache(tmp_path)
+    first.save(CacheState(analyses={"k1": {"terms": ("peace",)}, "k2": {"terms": ("water",)}}, cards={"a": ("1",)}))
+    first.close()
+    folder = tmp_path / ".cache" / "builder-v1"
+    cache = Cache(tmp_path)
+    cache.state.analyses = {**cache.state.analyses, "k3": {"terms": ("talks",)}}
+    cache.set_aside("analyses")
+    assert cache.state.analyses == {}  # let go of in memory...
+    cache.state.cards = {"a": ("2",)}
+    cache.save(cache.state)
+    cache.close()
+    again = Cache(tmp_path)
+    # ...yet saved with the state, beside the tables saved at the end, and no piece lost or left over
+    assert again.state.analyses == {"k1": {"terms": ("peace",)}, "k2": {"terms": ("water",)},
+                                    "k3": {"terms": ("talks",)}}
+    assert again.state.cards == {"a": ("2",)}
+    assert len(pieces(folder)) == 2  # one piece per table
+
+
+def test_a_cache_kept_in_memory_never_sets_a_table_aside(tmp_path: Path) -> None:
+    cache = Cache(tmp_path, persist=False)
+    cache.state.analyses = {"k": {"terms": ("peace",)}}
+    cache.set_aside("analyses")
+    assert cache.state.analyses == {"k": {"terms": ("peace",)}}  # the next build in this process reads it
