@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     _common(build_cmd)
     build_cmd.add_argument("--output", type=Path, help="output folder (default: SOURCE/site)")
     build_cmd.add_argument("--clean", action="store_true", help="ignore the cache in SOURCE/.cache: parse and render everything")
-    build_cmd.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core; 1: none)")
+    build_cmd.add_argument("--jobs", type=int, metavar="N",
+                           help="processes that parse and render at once (default: one per core; 1: this one alone)")
     build_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="skip the search index (faster; the previous index stays)")
     build_cmd.add_argument("--timings", action="store_true", help="print the time each step took")
