@@ -301,10 +301,10 @@ class Cache:
     def set_aside(self, table: str) -> None:
         """Write TABLE of the state now and let go of it, for a table the rest of the build never
         reads (the text analyses, once the related lists are made: 250 MB at 100,000 articles).
-        It is saved with the state as written now. A cache kept in memory between builds
-        (persist=False) keeps it."""
+        It is saved with the state as written now; a second call does nothing. A cache kept in
+        memory between builds (persist=False) keeps it."""
         state = self._state
-        if not self.enabled or not self.persist or state is None or table not in _CHUNKED:
+        if not self.enabled or not self.persist or state is None or table not in _CHUNKED or table in self._aside:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         self._aside[table] = self._tables.save({table: getattr(state, table)}, final=True)[table]
