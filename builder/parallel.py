@@ -96,11 +96,15 @@ class _Done:
 def _in_order(pool: ProcessPoolExecutor, parts: Sequence[Any], task: Callable[[Any], tuple[Any, ...]],
               run_here: Callable[[Any], Any] | None, workers: int) -> Iterator[Any]:
     """The result of every part, in order. Up to two parts per worker are in flight (as TASK(part)
-    in the pool); beyond that the next part is worked on here (RUN_HERE) or waits for the oldest."""
+    in the pool); beyond that the next part is worked on here (RUN_HERE) or waits for the oldest.
+    (With RUN_HERE, parts finished but not yet handed on do not count: the workers never wait
+    for this process, and what piles up is what they finish while it works on one part.)"""
     with pool:
         pending: deque[Future[Any] | _Done] = deque()
         for part in parts:
-            if len(pending) < 2 * workers:
+            in_flight = len(pending) if run_here is None else sum(
+                1 for entry in pending if isinstance(entry, Future) and not entry.done())
+            if in_flight < 2 * workers:
                 pending.append(pool.submit(*task(part)))
             elif run_here is not None:
                 pending.append(_Done(run_here(part)))
