@@ -89,14 +89,10 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
     try:
         output_key = str(options.output.resolve())
         writer = SiteWriter(options.output, keep=(INDEX_FOLDER,), previous=cache.written.get(output_key))
-
-        def meanwhile() -> None:  # while a helper process works out the related lists
-            writer.list_output()
-            cache.set_aside("analyses")  # (the build is done with them, see load.py)
-
         try:
+            # (while a helper process works out the related lists, the writer lists the output)
             loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
-                               cache=cache, jobs=options.jobs, progress=progress, meanwhile=meanwhile)
+                               cache=cache, jobs=options.jobs, progress=progress, meanwhile=writer.list_output)
             problems = loaded.problems
             pages, rendered, keys = write_site(loaded, options.source, writer, cache, problems, options.jobs,
                                                progress)

@@ -131,8 +131,16 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     problems += assembled.problems
     site = assembled.site
     watch.lap("assemble")
-    relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=meanwhile)
-    cache.set_aside("analyses")  # only the next build reads them
+
+    # While a helper works out the lists: the caller's own work, then writing and letting go of
+    # the analyses, which only the next build reads.
+    def while_relating() -> None:
+        if meanwhile is not None:
+            meanwhile()
+        cache.set_aside("analyses")
+
+    relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=while_relating)
+    cache.set_aside("analyses")  # (if no helper worked: a second call does nothing)
     return_freed_memory()  # the related engine's, before pages are planned and workers forked
     watch.lap("relate")
     urls = Urls(config.base_path, config.origin)

@@ -31,8 +31,8 @@ EXTENSION_CONFIGS = {
 # What a body must contain for a part of Python-Markdown to do anything. Every inline pattern is
 # tried on every text node and every extension's processors run on every body, so a body is
 # converted by an instance without the parts it cannot use: the same HTML in about three quarters
-# of the time on news articles (benchmarks/README.md). Tabs become spaces before inline patterns run, so they
-# count as "  ". Parts not named here are always kept.
+# of the time on news articles (benchmarks/README.md). Tabs become spaces before inline patterns
+# run, so they count as "  ". Parts not named here are always kept.
 INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "backtick": ("`",),
     "escape": ("\\",),
