@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from builder import __version__
+from builder.heap import long_lived
 from builder.tablestore import TableStore
 
 CACHE_DIR = ".cache"
@@ -234,7 +235,7 @@ class Cache:
         if self.relations is not None or not self.enabled:
             return self.relations
         try:
-            with open(self.folder / _RELATED, "rb") as stream:
+            with open(self.folder / _RELATED, "rb") as stream, long_lived():
                 if pickle.load(stream) != code_version():
                     return None
                 return pickle.load(stream)
@@ -261,7 +262,8 @@ class Cache:
                 state, listing = pickle.load(stream)
             if not isinstance(state, CacheState) or state.builder_version != code_version():
                 return {}
-            return TableStore(self.folder).load({"analyses": listing["analyses"]}).get("analyses", {})
+            with long_lived():
+                return TableStore(self.folder).load({"analyses": listing["analyses"]}).get("analyses", {})
         except (*_UNREADABLE, KeyError):
             return {}
 
@@ -280,14 +282,15 @@ class Cache:
 
     def _load(self) -> CacheState:
         try:
-            with open(self.folder / _STATE, "rb") as stream:
-                state, listing = pickle.load(stream)
-            if not isinstance(state, CacheState) or state.builder_version != code_version():
-                self._tables.discard(listing)  # another builder's pieces: gone once our state is saved
-                return CacheState()
-            for name, table in self._tables.load(listing).items():
-                if name in _CHUNKED:
-                    setattr(state, name, table)
+            with long_lived():
+                with open(self.folder / _STATE, "rb") as stream:
+                    state, listing = pickle.load(stream)
+                if not isinstance(state, CacheState) or state.builder_version != code_version():
+                    self._tables.discard(listing)  # another builder's pieces: gone once our state is saved
+                    return CacheState()
+                for name, table in self._tables.load(listing).items():
+                    if name in _CHUNKED:
+                        setattr(state, name, table)
         except _UNREADABLE:
             return CacheState()
         return state

@@ -27,7 +27,8 @@ from builder.content.markup import EXTENSION_CONFIGS, EXTENSIONS, MarkdownRender
 from builder.content.model import Article, Site
 from builder.errors import BuildError, Problem
 from builder.fingerprint import canonical_digest, digest
-from builder.parallel import map_chunks, return_freed_memory
+from builder.heap import return_freed_memory
+from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
 from builder.related.keys import vouched_key
 from builder.related_helper import RelatedHelper

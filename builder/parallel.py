@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import multiprocessing
 import os
 import sys
@@ -29,15 +27,6 @@ def worker_count(jobs: int | None) -> int:
         return max(1, jobs)
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, available)
-
-
-def return_freed_memory() -> None:
-    """Hand memory this process has freed back to the system. glibc keeps freed blocks in its
-    heap for reuse, and a build's big transient data (the related engine's arrays and objects)
-    is freed in many pieces among objects that stay: a 10,000-article build still held 90 MB it
-    no longer used, through planning and rendering. Elsewhere than glibc, nothing to do."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def can_fork() -> bool:
