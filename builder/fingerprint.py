@@ -39,7 +39,7 @@ class _Pickler(pickle.Pickler):
 
     def __init__(self, stream: io.BytesIO, owner: Fingerprints) -> None:
         super().__init__(stream, protocol=5)
-        self.fast = True  # see canonical_digest
+        self.fast = True  # see canonical_pickle
         self.dispatch_table = {
             Card: lambda card: (str, (owner.card_key(card),)),
             BodyRef: lambda body: (str, (body.key,)),
@@ -47,15 +47,19 @@ class _Pickler(pickle.Pickler):
 
 
 def canonical_digest(value: Any) -> str:
-    """A digest of VALUE's pickle made without pickle's memo: with it, the bytes depend on which
-    equal objects happen to be one object (a date shared by a page and its listing, a string read
-    from the cache), so equal values got other keys in another process and their pages were made
+    return digest(canonical_pickle(value))
+
+
+def canonical_pickle(value: Any) -> bytes:
+    """VALUE's pickle made without pickle's memo: with it, the bytes depend on which equal objects
+    happen to be one object (a date shared by a page and its listing, a string read from the
+    cache), so equal values got other digests in another process and their pages were made
     again. (Fast mode is only unsafe for values that contain themselves, which ours never do.)"""
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=5)
     pickler.fast = True
     pickler.dump(value)
-    return digest(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def digest(data: bytes) -> str:

@@ -5,10 +5,9 @@ assemble the site model and choose related articles. Nothing here writes to the 
 from __future__ import annotations
 
 import dataclasses
-import operator
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from builder.content.fields import ParseResult, parse_article
 from builder.content.markup import EXTENSION_CONFIGS, EXTENSIONS, MarkdownRenderer
 from builder.content.model import Article, Site
 from builder.errors import BuildError, Problem
-from builder.fingerprint import canonical_digest, digest
+from builder.fingerprint import canonical_pickle, digest
 from builder.heap import return_freed_memory
 from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
@@ -116,7 +115,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
     helper = None if explain else RelatedHelper.start(cache, jobs)  # gets ready while this process parses
-    articles, parsed = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress)
+    articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress)
     watch.lap("parse")
     data_texts = {}
     for rel in tree.data_files:
@@ -140,7 +139,8 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
             meanwhile()
         cache.set_aside("analyses")
 
-    relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=while_relating)
+    relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=while_relating,
+                             fresh=fresh)
     cache.set_aside("analyses")  # (if no helper worked: a second call does nothing)
     return_freed_memory()  # the related engine's, before pages are planned and workers forked
     watch.lap("relate")
@@ -158,8 +158,10 @@ def parse_settings(config: SiteConfig) -> dict[str, Any]:
 
 
 def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
-                warnings: list[Problem], jobs: int | None, progress: Progress | None) -> tuple[list[Article], int]:
-    """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise."""
+                warnings: list[Problem], jobs: int | None,
+                progress: Progress | None) -> tuple[list[Article], int, dict[str, Any]]:
+    """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise.
+    Returns the articles, how many were parsed, and the text analyses made for those."""
     settings = parse_settings(config)
     key = digest(repr((__version__, markdown.__version__, EXTENSIONS, sorted(EXTENSION_CONFIGS), settings)).encode())
     old = cache.state
@@ -193,6 +195,7 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
         del keys[rel]
         todo.append(rel)
     analyses = {key: old.analyses[key] for key in keys.values()}
+    new_analyses: dict[str, Any] = {}
     done = 0
     for batch in map_chunks(_parse_files, todo, jobs=jobs, shared=(str(source), settings)):
         for rel, stamp, result, analysis in batch:
@@ -201,7 +204,8 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
                 stamps[rel] = stamp
             if result.article is not None:
                 cache.bodies.put(result.article.body_key, result.body_html)
-                analyses[related_key(result.article, config.language)] = shared_words(analysis)
+                made = related_key(result.article, config.language)
+                analyses[made] = new_analyses[made] = shared_words(analysis)
             results[rel] = dataclasses.replace(result, body_html="", text="")
         if progress:
             progress("parse", done, len(todo))
@@ -216,7 +220,7 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     cache.state.parse_key = key
     cache.state.sources = stamps
     cache.state.parsed = {(rel, stamps[rel].digest): results[rel] for rel in paths if rel in stamps}
-    return articles, len(todo)
+    return articles, len(todo), new_analyses
 
 
 def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> list[
@@ -262,43 +266,46 @@ def related_key(article: Article, language: str) -> str:
 
 
 def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False,
-                 helper: RelatedHelper | None = None, meanwhile: Callable[[], None] | None = None) -> Relations:
+                 helper: RelatedHelper | None = None, meanwhile: Callable[[], None] | None = None,
+                 fresh: Mapping[str, Any] | None = None) -> Relations:
     """Related lists from the analyses the parse step made; remembered while the inputs are the same.
     Without `explain`, only the lists are kept: the engine's matrices (a gigabyte at 100,000
     articles) are freed before the pages are planned and rendered. A HELPER process, when
-    given, works them out (the same lists) while this process calls MEANWHILE."""
+    given, works them out (the same lists) while this process calls MEANWHILE; it is sent the
+    analyses made this build (FRESH) and asks for any other it lacks."""
     docs = related_docs(site)
-    fields = operator.attrgetter(*(f.name for f in dataclasses.fields(RelatedDoc)))
-    # tuples, not the dataclasses: pickling 10,000 slotted dataclasses costs a fifth of a second
-    inputs = canonical_digest(([fields(d) for d in docs], config.related, config.language))
-    if not explain and cache.state.related is not None and cache.state.related[0] == inputs:
+    # Rows, not the dataclasses: pickling 10,000 slotted dataclasses costs a fifth of a second.
+    # One pickle is both the key of the inputs and the helper's message.
+    inputs = canonical_pickle(([d.as_row() for d in docs], config.related, config.language))
+    key = digest(inputs)
+    if not explain and cache.state.related is not None and cache.state.related[0] == key:
         if helper is not None:
             helper.stop()
         return Relations.from_lists(cache.state.related[1])
-    analyses = {key: cache.state.analyses[key] for key in map(analysis_key, docs)}
-    lists = None if helper is None else helper.relate(docs, count=config.related.count,
-                                                      weights=config.related.weights,
-                                                      language=config.language, analyses=analyses,
-                                                      meanwhile=meanwhile)
+    stored = cache.state.analyses  # (MEANWHILE may set the cache's copy aside)
+    lists = None if helper is None else helper.relate(inputs, fresh or {}, stored, meanwhile=meanwhile)
     if lists is not None:
-        cache.state.related = (inputs, lists)
+        cache.state.related = (key, lists)
         return Relations.from_lists(lists)
     # The engine's state from the last build lets an edit update the lists instead of working
     # them all out again (the result is the same).
+    analyses = {analysis: stored[analysis] for analysis in map(analysis_key, docs)}
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
                        language=config.language, analyses=analyses, previous=cache.related_engine())
-    cache.state.related = (inputs, relations.lists)
+    cache.state.related = (key, relations.lists)
     cache.keep_related_engine(relations.state)
     return relations if explain else Relations.from_lists(relations.lists)
 
 
 def related_docs(site: Site) -> list[RelatedDoc]:
     # The key stands for title, summary and text (all made from the file's bytes) and the language,
-    # whose stemmer the analysis depends on.
+    # whose stemmer the analysis depends on. Dates in UTC, as the helper process gets them back
+    # from rows (a moment in a zone's repeated hour never equals one in another zone).
     language = site.config.language
     return [
         RelatedDoc(slug=a.slug, title=a.title, summary=a.summary, text="", topic=site.topic_of[a.slug],
                    tags=tuple(map(slugify, a.tags)), authors=tuple(map(slugify, a.authors)),
-                   date=a.date, pins=a.related_pins, excludes=a.related_exclude, key=f"{a.digest}:{language}")
+                   date=a.date.astimezone(UTC), pins=a.related_pins, excludes=a.related_exclude,
+                   key=f"{a.digest}:{language}")
         for a in site.articles
     ]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-from collections.abc import Callable, Mapping, Sequence
+import pickle
+from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,6 @@ from builder.parallel import can_fork
 if TYPE_CHECKING:
     from multiprocessing.context import ForkProcess
 
-    from builder.related import RelatedDoc, RelatedWeights
 
 Lists = dict[str, tuple[str, ...]]
 
@@ -59,29 +59,33 @@ class RelatedHelper:
         helper = cache.related_helper = cls(process, ours)  # Cache.close() finishes it, whatever happens
         return helper
 
-    def relate(self, docs: Sequence[RelatedDoc], *, count: int, weights: RelatedWeights, language: str,
-               analyses: Mapping[str, Any], meanwhile: Callable[[], None] | None = None) -> Lists | None:
-        """The lists for DOCS, or None when the helper could not make them (it is stopped then).
-        ANALYSES must hold every doc's analysis; the helper asks only for those it lacks.
-        MEANWHILE, if given, runs here while the helper works."""
-        lists = None
+    def relate(self, inputs: bytes, fresh: Mapping[str, Any], stored: Mapping[str, Any],
+               meanwhile: Callable[[], None] | None = None) -> Lists | None:
+        """The lists for INPUTS (the pickled docs as RelatedDoc.as_row rows, the related settings
+        and the language), or None when the helper could not make them (it is stopped then). FRESH holds
+        the analyses this build made, which the saved ones lack; the helper asks STORED, which
+        must hold every doc's, for any other it lacks. MEANWHILE, if given, runs here while the
+        helper works."""
+        answer: Any = None
         try:
-            self._connection.send((list(docs), count, weights, language))
-            lacking = self._connection.recv()  # a list of keys, or what went wrong
-            asked = isinstance(lacking, list)
-            if asked:
-                self._connection.send({key: analyses[key] for key in lacking})
+            self._connection.send_bytes(inputs)
+            self._connection.send(dict(fresh))
+            sent = True
         except (OSError, EOFError):
-            asked = False
-        if asked:
+            sent = False
+        if sent:
             if meanwhile is not None:
                 meanwhile()  # outside the try: its own errors are not the helper's, and propagate
             with contextlib.suppress(OSError, EOFError):
-                lists = self._connection.recv()
-        if not isinstance(lists, dict):
+                answer = self._connection.recv()
+                if isinstance(answer, list):  # keys of analyses it lacks (only if the cache lost some)
+                    self._connection.send({key: stored[key] for key in answer})
+                    answer = self._connection.recv()
+        if not isinstance(answer, dict):
             self.stop()
             return None
         self._answered = True
+        lists: Lists = answer
         return lists
 
     def stop(self) -> None:
@@ -109,18 +113,28 @@ class RelatedHelper:
 def _work(cache: Cache, connection: Connection) -> None:
     """In the helper: get ready, answer one request, then keep the engine's state for the next build."""
     try:
-        from builder.related import relate
+        from builder.related import RelatedDoc, relate
         from builder.related.keys import analysis_key
 
         previous = cache.related_engine()
         saved = cache.saved_analyses()
-        docs, count, weights, language = connection.recv()
-        keys = [analysis_key(doc) for doc in docs]
-        connection.send(sorted({key for key in keys if key not in saved}))
-        analyses = {key: saved[key] for key in keys if key in saved}
-        analyses.update(connection.recv())
-        relations = relate(docs, count=count, weights=weights, language=language, analyses=analyses,
-                           previous=previous)
+        rows, settings, language = pickle.loads(connection.recv_bytes())
+        fresh = connection.recv()
+        docs = [RelatedDoc.from_row(row) for row in rows]
+        analyses = {}
+        lacking = []
+        for key in map(analysis_key, docs):
+            if key in saved:
+                analyses[key] = saved[key]
+            elif key in fresh:
+                analyses[key] = fresh[key]
+            else:
+                lacking.append(key)
+        if lacking:
+            connection.send(lacking)
+            analyses.update(connection.recv())
+        relations = relate(docs, count=settings.count, weights=settings.weights, language=language,
+                           analyses=analyses, previous=previous)
         connection.send(relations.lists)
     except BaseException as exc:  # the parent works the lists out itself and sees any real error there
         with contextlib.suppress(OSError, ValueError):

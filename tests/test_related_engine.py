@@ -385,3 +385,16 @@ def test_near_copies_are_pairs_not_chains() -> None:
     pinned.offer(0, parts, copies)
     pinned.offer(1, parts, copies, pinned=True)  # an editor's pin is taken as given
     assert pinned.items == [0, 1]
+
+
+def test_a_doc_survives_its_row_with_the_same_moment() -> None:
+    from zoneinfo import ZoneInfo
+
+    doc = RelatedDoc(slug="a", title="A", summary="s", text="", topic="peace", tags=("t",), authors=("x",),
+                     date=datetime(2025, 10, 26, 1, 30, 15, 123456, tzinfo=UTC), pins=("b",), excludes=("c",),
+                     key="k")
+    assert RelatedDoc.from_row(pickle.loads(pickle.dumps(doc.as_row()))) == doc
+    # a moment in Berlin's repeated hour: the zone is not kept (rows pickle as plain values), the moment is
+    berlin = replace(doc, date=datetime(2025, 10, 26, 2, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"), fold=1))
+    assert b"zoneinfo" not in pickle.dumps(berlin.as_row())
+    assert RelatedDoc.from_row(berlin.as_row()).date.timestamp() == berlin.date.timestamp()

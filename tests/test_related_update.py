@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import random
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -281,6 +283,10 @@ if mode == "broken":
     related_helper._work = broken
 if mode == "big state":
     related_helper.MAX_STATE_BYTES = 10
+if mode == "analyses lost":
+    # the helper must ask for all but the new one, and works the lists out afresh from them
+    related_helper.Cache.saved_analyses = lambda cache: {}
+    related_helper.Cache.related_engine = lambda cache: None
 try:
     build(BuildOptions(root, root / "site", now=now, jobs=2))
 except PermissionError as error:
@@ -317,6 +323,18 @@ def test_a_cli_build_after_an_edit_takes_its_lists_from_the_helper_process(tmp_p
     assert isinstance(state, engine.Outcome)
     keys_after = {doc.slug: doc.key for doc in state.docs}
     assert [slug for slug in keys_after if keys_after[slug] != keys_before[slug]] == ["farm-story-0"]
+
+
+def test_a_helper_lacking_saved_analyses_asks_the_build_for_them(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    minute_ago = time.time() - 60
+    for path in (root / "content").rglob("*.md"):  # stamps old enough to trust: only the edit is parsed
+        os.utime(path, (minute_ago, minute_ago))
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    assert _build_with_spy(root, "analyses lost") == {"answers": [True], "stops": 0, "listed": [True]}
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "clean")
 
 
 def test_a_failing_helper_leaves_the_lists_to_the_build_itself(tmp_path: Path) -> None:
