@@ -247,13 +247,16 @@ class Planner:
         return "\0".join([article.digest, article.body_key, *self._link_targets(article)])
 
     def card_token(self, article: Article) -> tuple[Any, ...]:
-        """Everything a card is made of besides site-wide settings: equal tokens, equal cards."""
+        """Everything a card (_card) reads of its article, besides site-wide settings: equal
+        tokens, equal cards. Not the file's digest: a body edit that keeps the reading time
+        leaves the card, and so every listing and page that shows it, as it was."""
         slug = article.slug
         image = article.image
-        return (article.digest, slug, self.site.topic_of[slug],
-                tuple(self.authors[s].name if s in self.authors else None for s in map(slugify, article.authors)),
-                tuple(self.tags[s].name if s in self.tags else None for s in map(slugify, article.tags)),
-                self.site.reads.get(slug), self._image_sizes(image.src) if image and "://" not in image.src else None)
+        return (slug, article.title, article.date, article.summary, self.site.topic_of[slug],
+                tuple((s, self.authors[s].name) if s in self.authors else None for s in map(slugify, article.authors)),
+                tuple((s, self.tags[s].name) if s in self.tags else None for s in map(slugify, article.tags)),
+                image, self._image_sizes(image.src) if image and "://" not in image.src else None,
+                self.site.reads.get(slug), article.reading_minutes, article.updated)
 
     def indexes(self) -> Iterator[PageSpec]:
         topics = tuple(TopicEntry(**vars(t), count=len(self.site.by_topic.get(t.slug, ()))) for t in self.topics.values())
