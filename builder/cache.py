@@ -29,6 +29,7 @@ _BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
 _RELATED = "related.pickle"
 _CHUNKED = ("parsed", "analyses", "units", "cards")  # CacheState tables stored in pieces (builder.tablestore)
+_ANALYSES_PER_PIECE = 2000  # analyses share their words within a piece: fewer, bigger pieces
 # What reading a missing, damaged or foreign pickle raises: the cache then counts as empty.
 _UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
 
@@ -178,7 +179,7 @@ class Cache:
         self.persist = persist
         self._state: CacheState | None = None if enabled else CacheState()
         self._bodies: BodyStore | None = None
-        self._tables = TableStore(self.folder)
+        self._tables = TableStore(self.folder, per_piece={"analyses": _ANALYSES_PER_PIECE})
         # Output folder -> the files this cache's last build left there: a caller that builds again
         # and again (the preview server) then deletes only what disappeared instead of walking the folder.
         self.written: dict[str, frozenset[str]] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from builder.cache import Cache, CacheState
-from builder.tablestore import PREFIX, TableStore
+from builder.tablestore import ENTRIES_PER_PIECE, MAX_PIECES, PREFIX, TableStore
 
 
 def pieces(folder: Path) -> set[str]:
@@ -18,13 +18,13 @@ def pieces(folder: Path) -> set[str]:
 
 def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
     table = {f"article-{n}": ("digest", n) for n in range(5000)}
-    first = TableStore(tmp_path)
+    first = TableStore(tmp_path, per_piece={"cards": 2000})
     listing = first.save({"cards": table})
     first.collect(listing)
     before = pieces(tmp_path)
     assert len(before) == 3  # one piece per 2,000 entries
 
-    again = TableStore(tmp_path)
+    again = TableStore(tmp_path, per_piece={"cards": 2000})
     loaded = again.load(listing)
     assert loaded == {"cards": table}
     changed = {**loaded["cards"], "article-7": ("other digest", 7)}
@@ -33,6 +33,15 @@ def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
     after = pieces(tmp_path)
     assert len(after - before) == 1 and len(before - after) == 1  # one piece replaced, the old one deleted
     assert TableStore(tmp_path).load(new_listing) == {"cards": changed}
+
+
+def test_small_pieces_by_default_at_most_max_pieces(tmp_path: Path) -> None:
+    store = TableStore(tmp_path, per_piece={"analyses": 2000})
+    listing = store.save({"units": {f"u{n}": n for n in range(1500)}, "analyses": {f"a{n}": n for n in range(1500)},
+                          "cards": {f"c{n}": n for n in range(100_000)}})
+    assert listing["units"][0] == 1500 // ENTRIES_PER_PIECE + 1
+    assert listing["analyses"][0] == 1
+    assert listing["cards"][0] == MAX_PIECES
 
 
 def test_a_piece_deleted_by_another_build_is_written_again(tmp_path: Path) -> None:
