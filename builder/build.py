@@ -282,9 +282,10 @@ def write_sitemaps(loaded: LoadedSite, planner: Planner, pages: Sequence[PageSpe
     cards = [planner.cards[a.slug] for a in loaded.site.articles if a.date >= loaded.now - NEWS_WINDOW]
     news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in cards]
     recent = [n for n in news if n.published <= loaded.now]  # what the clock changes
-    # plain tuples: pickling 10,000 slotted dataclasses one by one costs a third of a second
-    key = fingerprints.of("sitemaps", [(e.url, e.lastmod) for e in entries],
-                          [(n.url, n.title, n.published) for n in recent], config.title, config.language)
+    # Plain tuples, and moments as timestamps (the sitemaps print them in UTC): pickling 10,000
+    # slotted dataclasses one by one cost a third of a second, 15,000 zoned dates 0.04 s.
+    key = fingerprints.of("sitemaps", [(e.url, e.lastmod and e.lastmod.timestamp()) for e in entries],
+                          [(n.url, n.title, n.published.timestamp()) for n in recent], config.title, config.language)
     names = ["sitemap.xml", "news-sitemap.xml", "robots.txt"]
     if len(entries) > MAX_URLS:
         names += [f"sitemap-{n}.xml" for n in range(1, -(-len(entries) // MAX_URLS) + 1)]

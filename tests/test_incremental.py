@@ -64,6 +64,8 @@ class Site:
         fields = {"topic": a["topic"], "tags": a["tags"]}
         if a["draft"]:
             fields["draft"] = "true"
+        if a.get("updated"):
+            fields["updated"] = a["updated"]
         self.write(f"content/{name}.md", article(str(a["title"]), date=str(a["date"]), body=str(a["body"]), **fields))
 
     def add(self, index: int) -> None:
@@ -92,6 +94,10 @@ class Site:
             entry["tags"] = sorted({TAGS[b % 5], TAGS[(a + b) % 5]})
         elif kind == "draft":
             entry["draft"] = not entry["draft"]
+        elif kind == "date":  # moves it among its topic's and the site's articles, and in the sitemap
+            entry["date"] = f"2026-0{1 + b % 9}-{10 + (a + b) % 18}"
+        elif kind == "updated":  # the sitemap's and the card's update date
+            entry["updated"] = f"2026-10-{10 + b}"
         elif kind == "delete":
             del self.articles[name]
             (self.root / f"content/{name}.md").unlink()
@@ -120,8 +126,8 @@ class Site:
 
 
 operations = st.tuples(
-    st.sampled_from(["add", "body", "title", "topic", "tags", "draft", "delete", "rename", "template", "config",
-                     "reads"]),
+    st.sampled_from(["add", "body", "title", "date", "updated", "topic", "tags", "draft", "delete", "rename",
+                     "template", "config", "reads"]),
     st.integers(0, 9), st.integers(0, 9))
 
 
