@@ -126,7 +126,10 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
         search_seconds = time.perf_counter() - search_started
     scheduled = tuple((when, what, article.title) for when, what, article in loaded.scheduled)
     if inputs is not None and not any(w.path == INDEX_FOLDER for w in warnings):
-        cache.save_manifest(Manifest(inputs, files_digest(options.output, cache.written[output_key] | {MARKER}),
+        # (stamps from the walk of the output for the files this build left as they were)
+        output_stamp = files_digest(options.output, cache.written[output_key] | {MARKER}, known=writer.listed_stamps,
+                                    changed={*summary.changed, MARKER})
+        cache.save_manifest(Manifest(inputs, output_stamp,
                                      int(now.timestamp() * 1e9),
                                      valid_until(loaded), pages, tuple(warnings), scheduled))
     if owned:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,23 +45,30 @@ def output_digest(output: Path) -> str:
     """A digest of the output's files as they are now (the search index aside): the path and lstat
     stamp of every entry that is not a folder. Links are stamped, not followed: the build never
     makes any in its output, and its commit removes any it finds."""
-    found = Listing(str(output), skip=INDEX_FOLDER)
-    return files_digest(output, found.files | found.others)
+    found = Listing(str(output), skip=INDEX_FOLDER, stamps=True)
+    return files_digest(output, found.files | found.others, known=found.stamps)
 
 
-def files_digest(output: Path, files: Iterable[str]) -> str:
+def files_digest(output: Path, files: Iterable[str], *, known: Mapping[str, tuple[int, int, int]] | None = None,
+                 changed: AbstractSet[str] = frozenset()) -> str:
     """output_digest() of an output known to hold exactly FILES besides the search index, as a
     build's writer knows after its commit: a stat per file instead of a walk through every folder
-    (0.16 s for the 10,000 folders of a 10,000-article site)."""
+    (0.16 s for the 10,000 folders of a 10,000-article site). KNOWN holds (size, mtime_ns, mode)
+    stamps taken earlier (by the build's walk of its output) of files not CHANGED since: a file
+    changed after its stamp was taken only makes the next build check everything."""
     hasher = hashlib.blake2b(digest_size=16)
     root = str(output)
+    known = known or {}
     for rel in sorted(files):
-        try:
-            stat = os.lstat(os.path.join(root, rel))
-        except OSError:
-            hasher.update(f"{rel}\0gone\n".encode("utf-8", "surrogateescape"))
-            continue
-        hasher.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_mode}\n".encode("utf-8", "surrogateescape"))
+        stamp = None if rel in changed else known.get(rel)
+        if stamp is None:
+            try:
+                stat = os.lstat(os.path.join(root, rel))
+            except OSError:
+                hasher.update(f"{rel}\0gone\n".encode("utf-8", "surrogateescape"))
+                continue
+            stamp = (stat.st_size, stat.st_mtime_ns, stat.st_mode)
+        hasher.update(f"{rel}\0{stamp[0]}\0{stamp[1]}\0{stamp[2]}\n".encode("utf-8", "surrogateescape"))
     return hasher.hexdigest()
 
 

@@ -128,8 +128,13 @@ class SiteWriter:
         than a stat per page, and commit() then deletes what the new site lacks from it instead of
         walking the folder a second time."""
         if self._found is None:
-            self._found = Listing(self._root)
+            self._found = Listing(self._root, stamps=True)
         return self._found
+
+    @property
+    def listed_stamps(self) -> dict[str, tuple[int, int, int]]:
+        """Listing.stamps of the walk, if the output was walked (else empty)."""
+        return self._found.stamps if self._found is not None else {}
 
     def write(self, rel: str, data: bytes) -> bool:
         """Stage `data` for `rel` unless the output already holds these exact bytes; True if staged."""
@@ -235,14 +240,17 @@ class SiteWriter:
 
 class Listing:
     """An output folder's entries by kind, output-relative: regular files, anything else that is
-    not a folder (links, never followed), and folders with nothing in them."""
+    not a folder (links, never followed), and folders with nothing in them; with `stamps`, also
+    each regular file's (size, mtime_ns, mode)."""
 
-    def __init__(self, root: str, *, skip: str | None = None) -> None:
+    def __init__(self, root: str, *, skip: str | None = None, stamps: bool = False) -> None:
         """Walk ROOT (if it is a folder), leaving out its top-level folder SKIP."""
         self.files: set[str] = set()
         self.others: set[str] = set()
         self.empty: list[str] = []
+        self.stamps: dict[str, tuple[int, int, int]] = {}
         self._skip = skip
+        self._stamped = stamps
         if os.path.isdir(root):
             self._scan(root, "")
 
@@ -258,6 +266,9 @@ class Listing:
                     self._scan(entry.path, rel + "/")
             elif entry.is_file(follow_symlinks=False):
                 self.files.add(rel)
+                if self._stamped:
+                    stat = entry.stat(follow_symlinks=False)
+                    self.stamps[rel] = (stat.st_size, stat.st_mtime_ns, stat.st_mode)
             else:
                 self.others.add(rel)
 

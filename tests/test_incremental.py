@@ -183,6 +183,18 @@ def test_nothing_changed_means_nothing_done(tmp_path: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
 
 
+def test_the_record_of_an_edit_builds_output_is_trusted_and_checked(tmp_path: Path) -> None:
+    """An edit build stamps the files it kept from its walk of the output, not from a stat each."""
+    site = Site(tmp_path / "s")
+    out = tmp_path / "s" / "out"
+    build(BuildOptions(site.root, out, now=NOW))
+    site.apply(("body", 0, 1))
+    assert build(BuildOptions(site.root, out, now=NOW)).written > 0
+    assert build(BuildOptions(site.root, out, now=NOW)).up_to_date
+    os.utime(out / "404.html", ns=(1, 1))  # a file the edit did not touch, changed since
+    assert not build(BuildOptions(site.root, out, now=NOW)).up_to_date
+
+
 def test_an_edit_or_a_damaged_output_is_noticed(tmp_path: Path) -> None:
     site = Site(tmp_path / "s")
     out = tmp_path / "s" / "out"
