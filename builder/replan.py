@@ -63,7 +63,8 @@ def plan_units(units: Iterable[Unit], inputs_of: Callable[[Unit], str | None], o
         inputs = None if full is None else digest(full.encode("utf-8", "surrogatepass"))
         record = old.get(unit.name)
         if (inputs is not None and record is not None and record.inputs == inputs
-                and changed.isdisjoint(unit.watches()) and all(exists(page.path) for page in record.pages)):
+                and (not changed or changed.isdisjoint(unit.watches()))  # (a body edit changes no card)
+                and all(exists(page.path) for page in record.pages)):
             plan.kept[unit.name] = record
             plan.pages.extend(record.pages)
             continue
