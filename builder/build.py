@@ -75,7 +75,7 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
     if cache is None:
         cache = Cache(options.source, enabled=not options.clean)
     now = options.now or datetime.now(UTC)
-    inputs = input_digest(options) if cache.persist and cache.enabled else None
+    inputs, source_stats = input_digest(options) if cache.persist and cache.enabled else (None, {})
     manifest = cache.manifest()
     if manifest is not None and inputs is not None and still_valid(manifest, inputs, options, now):
         if owned:
@@ -92,7 +92,8 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
         try:
             # (while a helper process works out the related lists, the writer lists the output)
             loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
-                               cache=cache, jobs=options.jobs, progress=progress, meanwhile=writer.list_output)
+                               cache=cache, jobs=options.jobs, progress=progress, meanwhile=writer.list_output,
+                               stats=source_stats)
             problems = loaded.problems
             pages, rendered, keys = write_site(loaded, options.source, writer, cache, problems, options.jobs,
                                                progress)

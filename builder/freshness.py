@@ -25,20 +25,30 @@ if TYPE_CHECKING:
     from builder.load import LoadedSite
 
 
-def input_digest(options: BuildOptions) -> str | None:
+def input_digest(options: BuildOptions) -> tuple[str | None, dict[str, os.stat_result]]:
     """A digest of everything a build reads: the stamp (size, mtime) of every file under content/
     and of every theme file, portal.toml, the options and the builder's own code. None when a file
-    changed too recently for its stamp to be trusted (the same clock tick as a write)."""
+    changed too recently for its stamp to be trusted (the same clock tick as a write). With it, the
+    stats of the content files it went through, by site-relative POSIX path: the parse step
+    need not ask for 10,000 of them again (0.03 s)."""
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(repr((code_version(), options.drafts, options.base_url, str(options.output.resolve()),
                         options.search)).encode())
     recent = time.time_ns() - 2_000_000_000
-    for root in (options.source / CONTENT, options.source / "themes", builtin_themes_dir(), options.source / "portal.toml"):
+    content = options.source / CONTENT
+    prefix = len(str(content)) + 1
+    seen: dict[str, os.stat_result] = {}
+    for root in (content, options.source / "themes", builtin_themes_dir(), options.source / "portal.toml"):
         for path, stat in _stamps(root):
+            if stat is None:  # (the build reports it)
+                hasher.update(f"{path}\0unreadable\n".encode("utf-8", "surrogateescape"))
+                continue
+            if root is content:
+                seen[f"{CONTENT}/{path[prefix:]}".replace(os.sep, "/")] = stat
             if stat.st_mtime_ns >= recent:
-                return None
-            hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return hasher.hexdigest()
+                return None, seen
+            hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return hasher.hexdigest(), seen
 
 
 def output_digest(output: Path) -> str:
@@ -72,10 +82,11 @@ def files_digest(output: Path, files: Iterable[str], *, known: Mapping[str, tupl
     return hasher.hexdigest()
 
 
-def _stamps(root: Path) -> list[tuple[str, os.stat_result]]:
+def _stamps(root: Path) -> list[tuple[str, os.stat_result | None]]:
+    """Every file under ROOT (or ROOT itself) with its stat, None where there is none (a broken link)."""
     if root.is_file():
         return [(str(root), root.stat())]
-    found: list[tuple[str, os.stat_result]] = []
+    found: list[tuple[str, os.stat_result | None]] = []
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
@@ -89,7 +100,7 @@ def _stamps(root: Path) -> list[tuple[str, os.stat_result]]:
             try:
                 found.append((path, os.stat(path)))
             except OSError:
-                found.append((path, os.stat_result((0,) * 10)))
+                found.append((path, None))
     return found
 
 

@@ -83,23 +83,27 @@ class LoadedSite:
 
 def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
               cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None,
-              explain: bool = False, meanwhile: Callable[[], None] | None = None) -> LoadedSite:
+              explain: bool = False, meanwhile: Callable[[], None] | None = None,
+              stats: Mapping[str, os.stat_result] | None = None) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config).
-    MEANWHILE, if given, is called while a helper process works out the related lists."""
+    MEANWHILE, if given, is called while a helper process works out the related lists. STATS:
+    the article files' stats, by site-relative path, where the caller has them already."""
     config = load_config(source)
     if base_url is not None:
         config = dataclasses.replace(config, base_url=base_url)
     own_cache = cache is None
     cache = cache or Cache(source, enabled=False)
     try:
-        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain, meanwhile)
+        return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain, meanwhile,
+                     stats or {})
     finally:
         if own_cache:
             cache.close()
 
 
 def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
-          progress: Progress | None, explain: bool, meanwhile: Callable[[], None] | None) -> LoadedSite:
+          progress: Progress | None, explain: bool, meanwhile: Callable[[], None] | None,
+          stats: Mapping[str, os.stat_result]) -> LoadedSite:
     watch = Stopwatch()
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -115,7 +119,8 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
     helper = None if explain else RelatedHelper.start(cache, jobs)  # gets ready while this process parses
-    articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress)
+    articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress,
+                                          stats)
     watch.lap("parse")
     data_texts = {}
     for rel in tree.data_files:
@@ -161,10 +166,11 @@ def parse_settings(config: SiteConfig) -> dict[str, Any]:
 
 
 def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
-                warnings: list[Problem], jobs: int | None,
-                progress: Progress | None) -> tuple[list[Article], int, dict[str, Any]]:
+                warnings: list[Problem], jobs: int | None, progress: Progress | None,
+                stats: Mapping[str, os.stat_result] | None = None) -> tuple[list[Article], int, dict[str, Any]]:
     """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise.
-    Returns the articles, how many were parsed, and the text analyses made for those."""
+    STATS holds file stats already taken, by site-relative path. Returns the articles, how many
+    were parsed, and the text analyses made for those."""
     settings = parse_settings(config)
     key = digest(repr((__version__, markdown.__version__, EXTENSIONS, sorted(EXTENSION_CONFIGS), settings)).encode())
     old = cache.state
@@ -173,13 +179,16 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     results: dict[str, ParseResult] = {}
     todo: list[str] = []
     root = str(source)
+    stats = stats or {}
     for rel in paths:
         stamp = old.sources.get(rel) if reuse else None
-        try:
-            stat = os.stat(os.path.join(root, rel))  # a string, not a Path, for each of 10,000s of files
-        except OSError:
-            todo.append(rel)
-            continue
+        stat = stats.get(rel)
+        if stat is None:
+            try:
+                stat = os.stat(os.path.join(root, rel))  # a string, not a Path, for each of 10,000s of files
+            except OSError:
+                todo.append(rel)
+                continue
         fresh = stamp is not None and stamp.size == stat.st_size and stamp.mtime_ns == stat.st_mtime_ns
         # A file changed within the same clock tick as the last save could hide behind its stamp.
         if fresh and stamp is not None and stat.st_mtime_ns < old.saved_ns - 2_000_000_000:

@@ -243,3 +243,18 @@ def test_a_logo_path_from_the_content_root_works(tmp_path: Path, run) -> None:
 
 
 SVG_LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"></svg>\n'
+
+
+def test_broken_links_in_content_are_reported_not_a_crash(tmp_path: Path, run) -> None:
+    write_files(tmp_path / "src", {"content/peace/a.md": article("Public")})
+    (tmp_path / "src/content/peace/gone.md").symlink_to(tmp_path / "nowhere.md")  # outside, missing
+    (tmp_path / "src/content/peace/moved.md").symlink_to(tmp_path / "src/content/peace/old.md")  # inside, missing
+    for path in (tmp_path / "src").rglob("*"):  # stamps old enough to trust: every file is looked at
+        if not path.is_symlink():
+            os.utime(path, (1_700_000_000, 1_700_000_000))
+    result = build_contained(tmp_path, run)
+    assert "internal error" not in result.err
+    assert "content/peace/gone.md" in result.err and "content/peace/moved.md" in result.err
+    assert result.code in (0, 1)
+    if result.code == 0:
+        assert (tmp_path / "out/peace/public/index.html").is_file()
