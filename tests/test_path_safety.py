@@ -258,3 +258,15 @@ def test_broken_links_in_content_are_reported_not_a_crash(tmp_path: Path, run) -
     assert result.code in (0, 1)
     if result.code == 0:
         assert (tmp_path / "out/peace/public/index.html").is_file()
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_not_a_crash(tmp_path: Path, run) -> None:
+    write_files(tmp_path / "src", {"content/peace/a.md": article("Public")})
+    try:
+        (tmp_path / "src/content/peace").joinpath(os.fsdecode(b"caf\xe9.md")).write_text(article("Latin-1 name"))
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes UTF-8 names only")
+    for path in (tmp_path / "src").rglob("*"):  # stamps old enough to trust: every file is looked at
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    result = build_contained(tmp_path, run)
+    assert "internal error" not in result.err
