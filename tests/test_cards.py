@@ -39,3 +39,27 @@ def test_the_card_token_follows_the_card_not_the_file(make_site: Callable[[dict[
                     replace(first, tags=("Water",)), replace(first, authors=("Ben Ode",)),
                     replace(first, image=ImageRef("https://example.org/a.jpg", "A well"))):
         assert planner.card_token(changed) != token, changed
+
+
+def test_related_rows_are_the_articles_as_the_engine_reads_them(
+        make_site: Callable[[dict[str, str | bytes]], Path]) -> None:
+    from builder.load import related_rows
+    from builder.related import RelatedDoc
+
+    root = make_site({
+        "portal.toml": 'title = "Rows"\nbase_url = "https://example.org/"\ntimezone = "Europe/Berlin"\n',
+        "content/peace/a.md": article("Talks resume", date="2025-10-26T02:30:00", topic="peace",
+                                      tags=["Mediation", "Ceasefire"], author="Ana Ruiz", related=["wells-dug"]),
+        "content/peace/b.md": article("Wells dug", topic="peace", tags=["Water"], author="Ben Ode"),
+    })
+    loaded = load_site(root, now=datetime(2026, 11, 27, tzinfo=UTC))
+    assert not loaded.problems
+    docs = {row[0]: RelatedDoc.from_row(row) for row in related_rows(loaded.site)}
+    first = loaded.site.articles[0] if loaded.site.articles[0].slug == "talks-resume" else loaded.site.articles[1]
+    doc = docs[first.slug]
+    assert (doc.title, doc.summary, doc.topic, doc.tags, doc.authors) == (
+        first.title, first.summary, "peace", ("mediation", "ceasefire"), ("ana-ruiz",))
+    assert doc.date.timestamp() == first.date.timestamp() and doc.date.tzinfo is UTC  # (Berlin's repeated hour)
+    assert doc.pins == first.related_pins and doc.excludes == first.related_exclude
+    assert doc.key == f"{first.digest}:{loaded.config.language}"
+    assert RelatedDoc.from_row(doc.as_row()) == doc
