@@ -167,7 +167,7 @@ def parse_settings(config: SiteConfig) -> dict[str, Any]:
 
 def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
                 warnings: list[Problem], jobs: int | None, progress: Progress | None,
-                stats: Mapping[str, os.stat_result] | None = None) -> tuple[list[Article], int, dict[str, Any]]:
+                stats: Mapping[str, os.stat_result]) -> tuple[list[Article], int, dict[str, Any]]:
     """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise.
     STATS holds file stats already taken, by site-relative path. Returns the articles, how many
     were parsed, and the text analyses made for those."""
@@ -179,7 +179,6 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     results: dict[str, ParseResult] = {}
     todo: list[str] = []
     root = str(source)
-    stats = stats or {}
     for rel in paths:
         stamp = old.sources.get(rel) if reuse else None
         stat = stats.get(rel)
@@ -272,9 +271,14 @@ def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> lis
 
 
 def related_key(article: Article, language: str) -> str:
-    """The related engine's cache key for an article: its source digest and the site language
-    (whose stemmer the analysis depends on) stand for title, summary and text."""
-    return vouched_key(f"{article.digest}:{language}")
+    """The related engine's cache key for an article's text analysis (analysis_key of its doc)."""
+    return vouched_key(source_key(article, language))
+
+
+def source_key(article: Article, language: str) -> str:
+    """What an article's related doc is keyed by: its source digest stands for title, summary and
+    text (all made from the file's bytes), and the language for the stemmer the analysis uses."""
+    return f"{article.digest}:{language}"
 
 
 def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False,
@@ -314,12 +318,10 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
 def related_rows(site: Site) -> list[tuple[Any, ...]]:
     """The related engine's docs as RelatedDoc.as_row() rows, made straight from the articles:
     the helper process needs only these, and 10,000 dataclasses cost 0.03 s to make."""
-    # The key stands for title, summary and text (all made from the file's bytes) and the language,
-    # whose stemmer the analysis depends on.
     language = site.config.language
     return [
         (a.slug, a.title, a.summary, "", site.topic_of[a.slug], tuple(map(slugify, a.tags)),
          tuple(map(slugify, a.authors)), a.date.timestamp(), a.related_pins, a.related_exclude,
-         f"{a.digest}:{language}")
+         source_key(a, language))
         for a in site.articles
     ]

@@ -24,7 +24,6 @@ class RelatedDoc:
     excludes: tuple[str, ...] = ()  # slugs never to show in this doc's list
     key: str = ""  # optional: a digest of the source that title, summary and text come from (cache key)
 
-
     def as_row(self) -> tuple[Any, ...]:
         """The fields as plain values, the date as a POSIX timestamp: a timezone-aware datetime
         pickles as a call to its zone's constructor, which made pickling 10,000 docs five times
