@@ -217,7 +217,8 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
                 cache.bodies.put(result.article.body_key, result.body_html)
                 made = related_key(result.article, config.language)
                 analyses[made] = new_analyses[made] = shared_words(analysis)
-            results[rel] = dataclasses.replace(result, body_html="", text="")
+            result.body_html = result.text = ""  # the body is in the store; the text was analysed
+            results[rel] = result
         if progress:
             progress("parse", done, len(todo))
     cache.state.analyses = analyses
@@ -266,6 +267,7 @@ def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> lis
             article = result.article = dataclasses.replace(result.article, digest=file_digest)
             analysis = analyse(RelatedDoc(slug=article.slug, title=article.title, summary=article.summary,
                                           text=result.text, topic="", tags=(), authors=(), date=article.date))
+            result.text = ""  # analysed: not worth pickling back (a third of the bytes)
         out.append((rel, stamp, result, analysis))
     return out
 

@@ -211,3 +211,26 @@ def test_smart_punctuation_matches_the_reference(html: str) -> None:
     from builder.content.typography import smarten
 
     assert smarten(html) == _reference_smarten(html)
+
+
+def _reference_quotes(text: str, previous: str) -> str:
+    """Curly quotes as first written: each straight quote looked at one character at a time."""
+    opening_context = " \t\n\r([{\u2014\u2013-/\u00a0"
+    chars = list(text)
+    for index, char in enumerate(chars):
+        if char in "'\"":
+            opening = (chars[index - 1] if index else previous) in opening_context
+            chars[index] = ("\u201c" if opening else "\u201d") if char == '"' else ("\u2018" if opening else "\u2019")
+    return "".join(chars)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(["'", '"', " ", "(", "-", "\u2014", "\u00a0", "/", "x", "7", "\n", "''", '""']),
+                max_size=30).map("".join).filter(bool),
+       st.sampled_from([" ", "x", "(", "\u201c", "-"]))
+def test_curly_quotes_match_the_character_by_character_reference(text: str, previous: str) -> None:
+    from builder.content.typography import _APOSTROPHE, _DECADE, _smarten_text
+
+    # dashes and apostrophes are done first, as in _smarten_text
+    expected = _APOSTROPHE.sub("\u2019", _DECADE.sub("\u2019", text.replace("---", "\u2014").replace("--", "\u2013")))
+    assert _smarten_text(text, previous) == _reference_quotes(expected, previous)

@@ -49,6 +49,8 @@ def test_plain_text_and_first_paragraph() -> None:
     assert out.first_paragraph == "First one, with & sign."
     assert out.text == "First one, with & sign. Second."
     assert plain_text("<p>a</p><p>b<br>c</p>") == "a b c"
+    # every kind of space collapses to one, entities included; stash markers vanish
+    assert plain_text(" <p>a\u00a0\u2003 b</p>\n\t<p>&nbsp;c&#x3000;d\x02e\x03</p> ") == "a b c de"
 
 
 def test_smart_typography_skips_code_and_attributes() -> None:

@@ -66,7 +66,6 @@ _BLOCK_TAG = re.compile(
     re.I,
 )
 _TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _STASHED = re.compile("[\x02\x03]")
 
@@ -231,7 +230,11 @@ def sanitize_html(fragment: str) -> str:
 def plain_text(fragment: str) -> str:
     """Readable text of an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
     without_tags = _TAG.sub("", _BLOCK_TAG.sub(" ", fragment))
-    return _SPACE.sub(" ", html.unescape(_STASHED.sub("", without_tags))).strip()
+    if "\x02" in without_tags or "\x03" in without_tags:
+        without_tags = _STASHED.sub("", without_tags)
+    # split() and \s agree on what is a space (str.isspace); joining the words is 3x faster than a
+    # regular expression replacing every space between them.
+    return " ".join(html.unescape(without_tags).split())
 
 
 def _flatten(tokens: list[dict[str, object]]) -> list[Heading]:

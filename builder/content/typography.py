@@ -18,6 +18,9 @@ _DASHES = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"))
 _OPENING_CONTEXT = " \t\n\r([{\u2014\u2013-/\u00a0"
 _DECADE = re.compile(r"'(?=\d\ds\b)")
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+_OPENS_DOUBLE = re.compile("(?<=[" + re.escape(_OPENING_CONTEXT) + "])\"")
+_OPENS_SINGLE = re.compile("(?<=[" + re.escape(_OPENING_CONTEXT) + "])'")
+_CURLY = {('"', True): "\u201c", ('"', False): "\u201d", ("'", True): "\u2018", ("'", False): "\u2019"}
 
 
 def smarten(html: str) -> str:
@@ -94,13 +97,13 @@ def _smarten_text(text: str, previous: str) -> str:
         text = _APOSTROPHE.sub("\u2019", text)
     if "'" not in text and '"' not in text:
         return text
-    chars = list(text)
-    for index, char in enumerate(chars):
-        if char == '"' or char == "'":
-            before = chars[index - 1] if index else previous
-            opening = before in _OPENING_CONTEXT
-            if char == '"':
-                chars[index] = "\u201c" if opening else "\u201d"
-            else:
-                chars[index] = "\u2018" if opening else "\u2019"
-    return "".join(chars)
+    # A quote opens after a space, bracket or dash and closes elsewhere. The first character's
+    # context is the text before this piece; a quote's own replacement never opens the next.
+    head = ""
+    if text[0] == '"' or text[0] == "'":
+        opening = previous in _OPENING_CONTEXT
+        head = _CURLY[text[0], opening]
+        text = text[1:]
+    text = _OPENS_DOUBLE.sub("\u201c", text).replace('"', "\u201d")
+    text = _OPENS_SINGLE.sub("\u2018", text).replace("'", "\u2019")
+    return head + text
