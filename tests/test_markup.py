@@ -98,6 +98,7 @@ ONE_CONSTRUCT_EACH = [
     "```python\nprint('x')\n```", "~~~\ncode\n~~~", "*[UN]: United Nations\n\nThe UN met.",
     '<div markdown="1">*inside*</div>', '<section markdown="1">*inside*</section>',
     "*[NGO]: Non-governmental organisation\n\nAn NGO.", "Text.\n\n///Footnotes Go Here///\n\nMore[^1].\n\n[^1]: Note.",
+    "[TOC]\n\n## One\n\n### Two &amp; three\n\n## One", "## One\n\n## One\n\nNo marker.",
 ]
 
 
@@ -112,7 +113,7 @@ _PIECES = st.sampled_from([
     "\n\n[^1]: a note", "\n\n[r]: https://example.org", "[r]", "<", ">", "<b>", "</b>", "&", "&amp;", "&#169;", "&copy", ";",
     "https://example.org", "a@example.org", "\n- ", "\n1. ", "\n> ", "\n# ", "|", "{: .c}", "\n*[UN]: United",
     "UN", "\n```\n", "\n~~~\n", ":", "\n: ", "\"", "'", "--", "...", "{", "}", "{: #x }", '<div markdown="1">',
-    "</div>", "\n|---|---|\n", "///Footnotes Go Here///",
+    "</div>", "\n|---|---|\n", "///Footnotes Go Here///", "[TOC]", "\n\n## Talks\n\n", "\n### Talks *again*\n",
 ])
 
 
@@ -132,3 +133,12 @@ def test_a_renderer_keeps_one_instance_per_set_of_absent_patterns() -> None:
     first = _html_of(renderer, "Text[^1].\n\n[^1]: A note.")
     _html_of(renderer, "Plain text.")
     assert _html_of(renderer, "Text[^1].\n\n[^1]: A note.") == first  # reused instance reset, same output
+
+
+def test_a_table_of_contents_only_where_the_body_asks_for_one() -> None:
+    renderer = MarkdownRenderer()
+    asked = renderer.render("[TOC]\n\n## Talks\n\n## Talks", "news")
+    assert '<div class="toc">' in asked.html and 'href="#talks_1"' in asked.html
+    plain = renderer.render("## Talks\n\n## Talks", "news")
+    assert '<div class="toc">' not in plain.html and 'id="talks_1"' in plain.html
+    assert [(h.level, h.anchor, h.text) for h in plain.headings] == [(2, "talks", "Talks"), (2, "talks_1", "Talks")]

@@ -7,12 +7,13 @@ import posixpath
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 import markdown
 from markdown.extensions import Extension
 from markdown.extensions.extra import extensions as extra_extensions
-from markdown.extensions.toc import slugify_unicode
+from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from builder.content.model import Heading
@@ -147,6 +148,18 @@ class _HeadingLeveller(Treeprocessor):
 _HEADING_TAGS = frozenset(f"h{n}" for n in range(1, 7))
 
 
+class _HeadingIds(TocTreeprocessor):
+    """The toc extension's heading ids and tokens. The table of contents it renders as well, for
+    every body, is built only where the body asks for one with the marker '[TOC]'."""
+
+    def build_toc_div(self, toc_list: list[dict[str, Any]]) -> etree.Element:
+        return super().build_toc_div(toc_list) if self.marker else etree.Element("div")
+
+
+class _Toc(TocExtension):
+    TreeProcessorClass = _HeadingIds
+
+
 class _LinkExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         # After 'inline' (priority 20) so links exist; before 'toc' (5) so anchors see final levels.
@@ -160,7 +173,7 @@ class MarkdownRenderer:
     def __init__(self, asset_prefix: str = "/", *, sanitize: bool = False) -> None:
         self._sanitize = sanitize
         self._asset_prefix = asset_prefix
-        self._instances: dict[tuple[frozenset[str], tuple[str, ...]], tuple[markdown.Markdown, _LinkRewriter]] = {}
+        self._instances: dict[tuple[frozenset[str], tuple[str, ...], bool], tuple[markdown.Markdown, _LinkRewriter]] = {}
 
     def _instance_for(self, body: str) -> tuple[markdown.Markdown, _LinkRewriter]:
         """A Markdown instance without the parts that can do nothing for `body` (few distinct sets
@@ -169,11 +182,12 @@ class MarkdownRenderer:
                            if not any(trigger in body for trigger in triggers))
         extra = tuple(name for name in extra_extensions
                       if any(trigger in body for trigger in EXTRA_TRIGGERS.get(name, ("",))))
-        instance = self._instances.get((absent, extra))
+        contents = "[TOC]" in body  # the toc extension's marker for a table of contents
+        instance = self._instances.get((absent, extra, contents))
         if instance is None:
             md = markdown.Markdown(
-                extensions=[*extra, *(e for e in EXTENSIONS if e != "extra"), _LinkExtension()],
-                extension_configs=EXTENSION_CONFIGS,
+                extensions=[*extra, _Toc(**EXTENSION_CONFIGS["toc"], marker="[TOC]" if contents else ""),
+                            *(e for e in EXTENSIONS if e not in ("extra", "toc")), _LinkExtension()],
                 output_format="html",
             )
             for name in absent:
@@ -181,7 +195,7 @@ class MarkdownRenderer:
                     md.inlinePatterns.deregister(name)
             links: _LinkRewriter = md.treeprocessors["builder_links"]
             links.asset_prefix = self._asset_prefix
-            instance = self._instances[(absent, extra)] = (md, links)
+            instance = self._instances[(absent, extra, contents)] = (md, links)
         return instance
 
     def render(self, body: str, folder: str) -> Rendered:
