@@ -65,6 +65,8 @@ def test_smart_typography_skips_code_and_attributes() -> None:
 
 # --- Inline patterns are left out only where they cannot match --------------------------------
 
+import os  # noqa: E402
+
 import markdown  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
@@ -73,12 +75,17 @@ from hypothesis import strategies as st  # noqa: E402
 from builder.content import markup  # noqa: E402
 
 
-def _with_every_pattern(body: str) -> str:
-    """What one Python-Markdown instance with all its inline patterns makes of `body`."""
+def _with_every_pattern(body: str, links: list[str] | None = None) -> str:
+    """What one Python-Markdown instance with all its inline patterns and processors makes of
+    `body`; LINKS, if given, receives the link targets found."""
     md = markdown.Markdown(extensions=[*markup.EXTENSIONS, markup._LinkExtension()],
                            extension_configs=markup.EXTENSION_CONFIGS, output_format="html")
     md.treeprocessors["builder_links"].folder = "news"
-    return md.convert(body)
+    md.treeprocessors["builder_links"].found = []
+    html = md.convert(body)
+    if links is not None:
+        links.extend(dict.fromkeys(md.treeprocessors["builder_links"].found))
+    return html
 
 
 def _html_of(renderer: MarkdownRenderer, body: str) -> str:
@@ -114,13 +121,17 @@ _PIECES = st.sampled_from([
     "https://example.org", "a@example.org", "\n- ", "\n1. ", "\n> ", "\n# ", "|", "{: .c}", "\n*[UN]: United",
     "UN", "\n```\n", "\n~~~\n", ":", "\n: ", "\"", "'", "--", "...", "{", "}", "{: #x }", '<div markdown="1">',
     "</div>", "\n|---|---|\n", "///Footnotes Go Here///", "[TOC]", "\n\n## Talks\n\n", "\n### Talks *again*\n",
+    "\x02", "\x0292\x03", "\\*", "<https://example.org/a>", "<other.md>",
 ])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")), deadline=None)
 @given(st.lists(_PIECES, max_size=40).map("".join))
 def test_leaving_out_absent_inline_patterns_changes_nothing_for_any_body(body: str) -> None:
-    assert _html_of(MarkdownRenderer(), body) == markup.smarten(_with_every_pattern(body))
+    links: list[str] = []
+    out = MarkdownRenderer().render(body, "news")
+    assert out.html == markup.smarten(_with_every_pattern(body, links))
+    assert list(out.links) == links
 
 
 def test_a_link_urllib_refuses_is_left_as_written() -> None:

@@ -51,6 +51,16 @@ INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "entity": ("&",),
     "em_strong": ("*", "_"),
 }
+# Block and tree processors, by the same rule. The raw HTML preprocessor runs an HTML parser over
+# the whole body. The unescaper walks the whole tree for placeholders that only a backslash escape
+# makes (the source's own STX/ETX characters are stripped first). The link rewriter rewrites
+# relative links and images, which only Markdown's brackets make (autolinks are absolute; raw
+# HTML is stashed, not in the tree).
+PROCESSOR_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "html_block": ("<",),
+    "unescape": ("\\",),
+    "builder_links": ("[",),
+}
 # The parts of "extra" (markdown.extensions.extra.extensions), by the same rule.
 EXTRA_TRIGGERS: dict[str, tuple[str, ...]] = {
     "fenced_code": ("```", "~~~"),
@@ -178,8 +188,8 @@ class MarkdownRenderer:
     def _instance_for(self, body: str) -> tuple[markdown.Markdown, _LinkRewriter]:
         """A Markdown instance without the parts that can do nothing for `body` (few distinct sets
         occur, so each instance is built once)."""
-        absent = frozenset(name for name, triggers in INLINE_TRIGGERS.items()
-                           if not any(trigger in body for trigger in triggers))
+        absent = frozenset(name for triggers_of in (INLINE_TRIGGERS, PROCESSOR_TRIGGERS)
+                           for name, triggers in triggers_of.items() if not any(trigger in body for trigger in triggers))
         extra = tuple(name for name in extra_extensions
                       if any(trigger in body for trigger in EXTRA_TRIGGERS.get(name, ("",))))
         contents = "[TOC]" in body  # the toc extension's marker for a table of contents
@@ -190,11 +200,12 @@ class MarkdownRenderer:
                             *(e for e in EXTENSIONS if e not in ("extra", "toc")), _LinkExtension()],
                 output_format="html",
             )
-            for name in absent:
-                if name in md.inlinePatterns:
-                    md.inlinePatterns.deregister(name)
             links: _LinkRewriter = md.treeprocessors["builder_links"]
             links.asset_prefix = self._asset_prefix
+            for name in absent:
+                for registry in (md.inlinePatterns, md.preprocessors, md.treeprocessors):
+                    if name in registry:
+                        registry.deregister(name)
             instance = self._instances[(absent, extra, contents)] = (md, links)
         return instance
 
