@@ -179,8 +179,12 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     results: dict[str, ParseResult] = {}
     todo: list[str] = []
     root = str(source)
+    known: Mapping[str, SourceStamp] = old.sources if reuse else {}
+    parsed = old.parsed
+    # A file changed within the same clock tick as the last save could hide behind its stamp.
+    settled_before = old.saved_ns - 2_000_000_000
     for rel in paths:
-        stamp = old.sources.get(rel) if reuse else None
+        stamp = known.get(rel)
         stat = stats.get(rel)
         if stat is None:
             try:
@@ -188,10 +192,9 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
             except OSError:
                 todo.append(rel)
                 continue
-        fresh = stamp is not None and stamp.size == stat.st_size and stamp.mtime_ns == stat.st_mtime_ns
-        # A file changed within the same clock tick as the last save could hide behind its stamp.
-        if fresh and stamp is not None and stat.st_mtime_ns < old.saved_ns - 2_000_000_000:
-            cached = old.parsed.get((rel, stamp.digest))
+        if (stamp is not None and stamp.size == stat.st_size and stamp.mtime_ns == stat.st_mtime_ns
+                and stat.st_mtime_ns < settled_before):
+            cached = parsed.get((rel, stamp.digest))
             if cached is not None:
                 stamps[rel], results[rel] = stamp, cached
                 continue
