@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.config import RelatedWeights
 from builder.related import Explanation, RelatedDoc, Relations, analysis_key, engine, relate
@@ -398,3 +400,15 @@ def test_a_doc_survives_its_row_with_the_same_moment() -> None:
     berlin = replace(doc, date=datetime(2025, 10, 26, 2, 30, 15, 123456, tzinfo=ZoneInfo("Europe/Berlin"), fold=1))
     assert b"zoneinfo" not in pickle.dumps(berlin.as_row())
     assert RelatedDoc.from_row(berlin.as_row()).date.timestamp() == berlin.date.timestamp()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["peace-building", "coast's", "l'eau", "U.N.", "snake_case",
+                                                                 "x²", "٣٤", "naïve", "\u00a0", " ", "\n", "—"])),
+                max_size=30).map("".join))
+def test_word_counts_match_the_expression_over_the_whole_text(text: str) -> None:
+    from collections import Counter
+
+    from builder.related.analyze import _WORD, _word_counts
+
+    assert _word_counts(text) == Counter(_WORD.findall(text))

