@@ -105,9 +105,10 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
             loaded.watch.lap("commit")
         finally:
             writer.abort()
-        cache.bodies.keep_only({r.article.body_key for r in cache.state.parsed.values() if r.article})
+        generation = cache.bodies.keep_only({r.article.body_key for r in cache.state.parsed.values() if r.article},
+                                            cache.state.bodies_generation)
         cache.save(dataclasses.replace(cache.state, pages=keys, output=str(options.output.resolve()),
-                                       saved_ns=time.time_ns()))
+                                       saved_ns=time.time_ns(), bodies_generation=generation))
         loaded.watch.lap("save cache")
     except BaseException:
         if owned:

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import os
 import pickle
+import secrets
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class CacheState:
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (input key, lists)
     templates: dict[str, bytes] = field(default_factory=dict)  # compiled Jinja templates by Jinja's key
     saved_ns: int = 0
+    # The body store's generation (BodyStore.generation) at which it held every body `parsed` names.
+    bodies_generation: str = ""
 
 
 @dataclass
@@ -105,6 +108,10 @@ class BodyStore:
         self._pending: dict[str, str] = {}
         with self._connect() as db:
             db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            # A store of its own name: a deleted and recreated store never passes for the old one.
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('store', ?)", (secrets.token_hex(8),))
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', '0')")
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
@@ -147,19 +154,34 @@ class BodyStore:
             found = {row[0] for row in db.execute("SELECT key FROM bodies WHERE key IN (SELECT key FROM wanted)")}
         return keys - found
 
-    def keep_only(self, keys: set[str]) -> None:
+    def generation(self) -> str:
+        """Which store this is and how many times bodies were deleted from it. While it stays the
+        same, every body once stored is still there: bodies are only ever deleted by keep_only()."""
+        values = dict(self._connect().execute("SELECT name, value FROM meta WHERE name IN ('store', 'pruned')"))
+        return f"{values.get('store', '')}:{values.get('pruned', '')}"
+
+    def keep_only(self, keys: set[str], known: str = "") -> str:
         """Forget bodies no article uses any more, so the cache does not grow forever. Runs only once
         the store holds twice what is needed, which also spares a second build of the same site
-        running at the same time (a preview server beside a CLI build) most of the time."""
+        running at the same time (a preview server beside a CLI build) most of the time.
+        KNOWN: a generation at which the store held every body the caller needs. Returns the
+        generation at which it still does (KNOWN itself if nothing was deleted), or "" when
+        another process may have deleted some in between."""
         self.flush()
         total = self._connect().execute("SELECT COUNT(*) FROM bodies").fetchone()[0]
         if total <= 2 * len(keys) + 100:
-            return
-        with self._connect() as db:
+            return known
+        db = self._connect()
+        with db:
+            db.execute("BEGIN IMMEDIATE")  # no other process deletes between reading and deleting
+            before = self.generation()
             db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
             db.execute("DELETE FROM live")
             db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
             db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
+            db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'pruned'")
+            after = self.generation()
+        return after if known and before == known else ""
 
     def close(self) -> None:
         self.flush()

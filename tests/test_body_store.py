@@ -1,0 +1,96 @@
+"""The body store is searched for lost bodies only when bodies were deleted from it since the
+state was saved; bodies another build deleted are parsed again, not missed."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from conftest import NOW, article, write_files
+
+from builder.cache import BodyStore
+
+STORE = Path(".cache") / "builder-v1" / "bodies.sqlite"
+
+
+def _site(root: Path) -> Path:
+    write_files(root, {
+        "content/peace/talks.md": article("Ceasefire talks", topic="Peace", body="The talks resumed in the valley."),
+        "content/peace/water.md": article("Water committee", topic="Peace", body="The committee shared the wells."),
+        "content/culture/songs.md": article("Songs of the coast", topic="Culture", body="Fishers sang at dawn."),
+    })
+    earlier = time.time() - 100  # written well before the build, so the cache trusts their stamps
+    for path in root.rglob("*.md"):
+        os.utime(path, (earlier, earlier))
+    return root
+
+
+def _edit(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + f"\n{text}\n")
+
+
+def test_a_store_nothing_was_deleted_from_is_not_searched(tmp_path: Path, run, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, out = _site(tmp_path / "src"), tmp_path / "out"
+    assert run("build", "--source", source, "--output", out, "--now", NOW, "--jobs", "1", "--no-search").code == 0
+
+    def searched(self: BodyStore, keys: set[str]) -> set[str]:
+        raise AssertionError("the store was searched for missing bodies")
+
+    monkeypatch.setattr(BodyStore, "missing", searched)
+    _edit(source / "content/peace/water.md", "A second well opened.")
+    result = run("build", "--source", source, "--output", out, "--now", NOW, "--jobs", "1", "--no-search")
+    assert result.code == 0, result.err
+    assert "A second well opened." in (out / "peace/water-committee/index.html").read_text()
+
+
+def test_bodies_another_build_deleted_are_parsed_again(tmp_path: Path, run) -> None:
+    source, out = _site(tmp_path / "src"), tmp_path / "out"
+    assert run("build", "--source", source, "--output", out, "--now", NOW, "--jobs", "1", "--no-search").code == 0
+    other = BodyStore(source / STORE)  # another build of the same cache, with other articles
+    for n in range(150):
+        other.put(f"other-{n}", "<p>other</p>")
+    assert other.keep_only(set()) == ""  # deletes every body, ours too
+    other.close()
+    (out / "culture/songs-of-the-coast/index.html").unlink()  # so this page must be rendered again
+    _edit(source / "content/peace/water.md", "A second well opened.")
+    result = run("build", "--source", source, "--output", out, "--now", NOW, "--jobs", "1", "--no-search")
+    assert result.code == 0, result.err
+    assert "(3 articles parsed" in result.out  # every body was lost, so every article is read again
+    assert "Fishers sang at dawn." in (out / "culture/songs-of-the-coast/index.html").read_text()
+
+
+def test_keep_only_tells_whether_the_caller_still_knows_every_body_is_there(tmp_path: Path) -> None:
+    path = tmp_path / "bodies.sqlite"
+    store = BodyStore(path)
+    for n in range(150):
+        store.put(f"k{n}", "<p>x</p>")
+    store.flush()
+    known = store.generation()
+    assert store.keep_only({f"k{n}" for n in range(100)}, known) == known  # too little to collect: nothing deleted
+    ours = store.keep_only({"k1"}, known)
+    assert ours == store.generation() != known  # we deleted, keeping what we need
+    other = BodyStore(path)  # another build of the same cache
+    for n in range(150):
+        other.put(f"j{n}", "<p>x</p>")
+    other.flush()
+    other.keep_only({"j1"})  # deletes our k1
+    other.close()
+    for n in range(150):
+        store.put(f"m{n}", "<p>x</p>")
+    store.flush()
+    assert store.keep_only({"k1"}, ours) == ""  # someone deleted in between: it cannot vouch for k1
+    assert store.missing({"k1"}) == {"k1"}
+    store.close()
+
+
+def test_a_new_store_has_a_generation_of_its_own(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = BodyStore(tmp_path / "a" / "bodies.sqlite")
+    second = BodyStore(tmp_path / "b" / "bodies.sqlite")
+    assert first.generation() != second.generation()
+    assert BodyStore(tmp_path / "a" / "bodies.sqlite").generation() == first.generation()  # the same store reopened
+    first.close()
+    second.close()
