@@ -109,9 +109,10 @@ class BodyStore:
         with self._connect() as db:
             db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
             db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            # A store of its own name: a deleted and recreated store never passes for the old one.
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('store', ?)", (secrets.token_hex(8),))
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', '0')")
+            if db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] < 2:  # (a write only for a new store)
+                # A store of its own name: a deleted and recreated store never passes for the old one.
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('store', ?)", (secrets.token_hex(8),))
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', '0')")
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
