@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import sys
+from array import array
 from collections import Counter
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from builder.related.stopwords import ENGLISH
 
@@ -94,14 +93,17 @@ class Analyzer:
             if seen is None or n > seen[0] or (n == seen[0] and word < seen[1]):
                 best[stem] = (n, word)
         terms = tuple(sorted(per_stem))
-        counts_array = np.minimum(np.array([per_stem[t] for t in terms], dtype=np.int64), 65535)
-        # uint16 and shared (interned) strings keep a 100,000-article cache small
-        counts_array = counts_array.astype(np.uint16).reshape(-1, len(FIELDS))
+        # uint16 and shared (interned) strings keep a 100,000-article cache small; plain bytes,
+        # not a NumPy array, so reading the cache or analysing one edited article needs no NumPy
+        # (the related engine reads them with numpy.frombuffer)
+        packed = array("H", [min(n, 65535) for t in terms for n in per_stem[t]])
+        if sys.byteorder != "little":
+            packed.byteswap()
         return {
             "version": ANALYSIS_VERSION,
             "stemmer": self.stemmer_name,
             "terms": terms,
-            "counts": counts_array,
+            "counts": packed.tobytes(),  # per term: title, summary and text counts, little-endian
             "surface": tuple(sys.intern(best[t][1]) for t in terms),
         }
 

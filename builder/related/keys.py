@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from builder.related.types import RelatedDoc
 
 # Bump when tokenizing or stemming changes, so cached analyses from older builds are ignored.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 FIELDS = ("title", "summary", "text")
 
 

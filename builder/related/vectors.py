@@ -58,7 +58,8 @@ def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     for start in range(0, n_docs, 4096):
         block = tf[indptr[start] : indptr[min(start + 4096, n_docs)]]
         if block.size:
-            counts = np.concatenate([a["counts"] for a in analyses[start : start + 4096]])
+            counts = np.frombuffer(b"".join([a["counts"] for a in analyses[start : start + 4096]]),
+                                   dtype="<u2").reshape(-1, len(FIELD_WEIGHTS))
             for field, weight in enumerate(FIELD_WEIGHTS):
                 block += weight * counts[:, field]
     # sublinear tf: the tenth mention of a word adds far less evidence than the second
