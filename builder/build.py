@@ -183,8 +183,12 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
             return None
         return "\0".join([site_key, *map(renderer.template_key, unit.templates), unit.inputs])
 
+    changed = changed_cards(cache.state.cards, cards)
+    # an unchanged card keeps the token loaded, which the cache's save then finds identical (a
+    # new equal token is compared field by field: 0.015 s at 10,000 articles)
+    cards = {slug: token if slug in changed else cache.state.cards[slug] for slug, token in cards.items()}
     plan = plan_units(planner.units(loaded.relations.lists), inputs_of, cache.state.units if same_output else {},
-                      changed_cards(cache.state.cards, cards), writer.exists)
+                      changed, writer.exists)
     feeds = list(planner.feeds())
     loaded.watch.lap("plan")
     outputs: dict[str, str] = {page.path: f"the page {page.url}" for page in plan.pages}

@@ -84,19 +84,17 @@ class TableStore:
         before = {name for (table, _count, _bucket), (name, _entries) in self._known.items() if table in tables}
         for table, entries in tables.items():
             count = piece_count(len(entries), self._per_piece.get(table, ENTRIES_PER_PIECE))
-            buckets: list[dict[Any, Any]] = [{} for _ in range(count)]
-            for key, value in entries.items():
-                buckets[bucket_of(key, count)][key] = value
             pieces: list[tuple[int, str]] = []
             listing[table] = (count, pieces)
-            for bucket, content in enumerate(buckets):
+            for bucket, content in enumerate(self._buckets(table, count, entries)):
+                if content is None:
+                    known = self._known[(table, count, bucket)]
+                    # (another build of the same site may have replaced and deleted the piece meanwhile)
+                    if (self.folder / known[0]).is_file():
+                        pieces.append((bucket, known[0]))
+                        continue
+                    content = known[1]
                 if not content:
-                    continue
-                known = self._known.get((table, count, bucket))
-                # (another build of the same site may have replaced and deleted the piece meanwhile)
-                if known is not None and known[1] is not None and _same(known[1], content) \
-                        and (self.folder / known[0]).is_file():
-                    pieces.append((bucket, known[0]))
                     continue
                 name = self._write(content)
                 self._known[(table, count, bucket)] = (name, content)
@@ -125,11 +123,43 @@ class TableStore:
             except OSError:
                 pass
 
+    def _buckets(self, table: str, count: int, entries: Mapping[Any, Any]) -> list[dict[Any, Any] | None]:
+        """ENTRIES split into COUNT pieces, None for a piece that holds exactly what it held as
+        loaded or last written. After an edit nearly every entry is the very object loaded, so the
+        known pieces are compared whole (in C) and only keys no known piece held are hashed to
+        their piece: hashing every key and comparing entry by entry took 0.05 s at 10,000 articles."""
+        known = [self._known.get((table, count, bucket)) for bucket in range(count)]
+        olds = [None if k is None else k[1] for k in known]
+        if not any(olds) or any(k is not None and k[1] is None for k in known):
+            buckets: list[dict[Any, Any]] = [{} for _ in range(count)]
+            for key, value in entries.items():
+                buckets[bucket_of(key, count)][key] = value
+            return [None if old is not None and _same(old, content) else content
+                    for old, content in zip(olds, buckets, strict=True)]
+        extras: list[dict[Any, Any]] = [{} for _ in range(count)]
+        for key in entries.keys() - set().union(*(old for old in olds if old)):
+            extras[bucket_of(key, count)][key] = entries[key]
+        result: list[dict[Any, Any] | None] = []
+        for old, extra in zip(olds, extras, strict=True):
+            if old is not None and not extra and _contained(old, entries):
+                result.append(None)
+            else:
+                result.append({**{key: entries[key] for key in old or () if key in entries}, **extra})
+        return result
+
     def _write(self, content: dict[Any, Any]) -> str:
         handle, temp = tempfile.mkstemp(dir=self.folder, prefix=PREFIX, suffix=".pickle")
         with os.fdopen(handle, "wb") as stream:
             pickle.dump(content, stream, protocol=pickle.HIGHEST_PROTOCOL)
         return os.path.basename(temp)
+
+
+def _contained(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> bool:
+    """Every entry of OLD is in NEW with an equal value (identical ones are not compared)."""
+    try:
+        return old.items() <= new.items()
+    except ValueError:  # values holding arrays have no single truth value: count them as changed
+        return False
 
 
 def _same(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> bool:

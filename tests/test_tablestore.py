@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from builder.cache import Cache, CacheState
-from builder.tablestore import ENTRIES_PER_PIECE, MAX_PIECES, PREFIX, TableStore
+from builder.tablestore import ENTRIES_PER_PIECE, MAX_PIECES, PREFIX, TableStore, bucket_of
 
 
 def pieces(folder: Path) -> set[str]:
@@ -32,6 +32,26 @@ def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
     again.collect(new_listing)
     after = pieces(tmp_path)
     assert len(after - before) == 1 and len(before - after) == 1  # one piece replaced, the old one deleted
+    assert TableStore(tmp_path).load(new_listing) == {"cards": changed}
+
+
+def test_a_save_after_adding_and_removing_entries_rewrites_only_their_pieces(tmp_path: Path) -> None:
+    table = {f"article-{n}": ("digest", n) for n in range(5000)}
+    first = TableStore(tmp_path, per_piece={"cards": 500})
+    listing = first.save({"cards": table})
+    first.collect(listing)
+    before = pieces(tmp_path)
+
+    again = TableStore(tmp_path, per_piece={"cards": 500})
+    changed = dict(again.load(listing)["cards"])
+    del changed["article-7"]
+    changed["article-new"] = ("digest", -1)
+    new_listing = again.save({"cards": changed})
+    again.collect(new_listing)
+    count = new_listing["cards"][0]
+    touched = {bucket_of("article-7", count), bucket_of("article-new", count)}
+    assert len(pieces(tmp_path) - before) == len(touched) == len(before - pieces(tmp_path))
+    assert {bucket for bucket, name in new_listing["cards"][1] if name not in before} == touched
     assert TableStore(tmp_path).load(new_listing) == {"cards": changed}
 
 
