@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from builder import __version__
+from builder.compact import pickled_as_tuple
 from builder.heap import long_lived
 from builder.tablestore import TableStore
 
@@ -29,7 +30,8 @@ _STATE = "state.pickle"
 _BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
 _RELATED = "related.pickle"
-_CHUNKED = ("parsed", "analyses", "units", "cards")  # CacheState tables stored in pieces (builder.tablestore)
+# CacheState tables stored in pieces (builder.tablestore): each entry is of one article or page
+_CHUNKED = ("sources", "parsed", "analyses", "pages", "units", "cards")
 _ANALYSES_PER_PIECE = 2000  # analyses share their words within a piece: fewer, bigger pieces
 # What reading a missing, damaged or foreign pickle raises: the cache then counts as empty.
 _UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
@@ -47,7 +49,8 @@ def code_version() -> str:
     return f"{__version__}+{digest.hexdigest()}"
 
 
-@dataclass
+@pickled_as_tuple
+@dataclass(slots=True)
 class SourceStamp:
     size: int
     mtime_ns: int
@@ -56,7 +59,8 @@ class SourceStamp:
 
 @dataclass
 class CacheState:
-    """What a build remembers for the next one; plain data, pickled as one file."""
+    """What a build remembers for the next one: plain data, pickled as a head file with its
+    per-article and per-page tables (_CHUNKED) in pieces beside it."""
 
     builder_version: str = field(default_factory=code_version)
     parse_key: str = ""
