@@ -30,7 +30,7 @@ from builder.heap import return_freed_memory
 from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
 from builder.related.keys import vouched_key
-from builder.related_helper import RelatedHelper
+from builder.related_helper import Errand, RelatedHelper
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -83,11 +83,13 @@ class LoadedSite:
 
 def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
               cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None,
-              explain: bool = False, meanwhile: Callable[[], None] | None = None,
-              stats: Mapping[str, os.stat_result] | None = None) -> LoadedSite:
+              explain: bool = False, meanwhile: Callable[[LoadedSite], None] | None = None,
+              errand: Errand | None = None, stats: Mapping[str, os.stat_result] | None = None) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config).
-    MEANWHILE, if given, is called while a helper process works out the related lists. STATS:
-    the article files' stats, by site-relative path, where the caller has them already."""
+    MEANWHILE, if given, is called while a helper process works out the related lists, with the
+    site loaded but for them (its `relations` still empty). STATS: the article files' stats, by
+    site-relative path, where the caller has them already. ERRAND: work for the helper process
+    to do while it waits (builder.related_helper), if there is a helper."""
     config = load_config(source)
     if base_url is not None:
         config = dataclasses.replace(config, base_url=base_url)
@@ -95,15 +97,15 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
     cache = cache or Cache(source, enabled=False)
     try:
         return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain, meanwhile,
-                     stats or {})
+                     errand, stats or {})
     finally:
         if own_cache:
             cache.close()
 
 
 def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
-          progress: Progress | None, explain: bool, meanwhile: Callable[[], None] | None,
-          stats: Mapping[str, os.stat_result]) -> LoadedSite:
+          progress: Progress | None, explain: bool, meanwhile: Callable[[LoadedSite], None] | None,
+          errand: Errand | None, stats: Mapping[str, os.stat_result]) -> LoadedSite:
     watch = Stopwatch()
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -118,7 +120,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     if not (source / CONTENT).is_dir():
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
-    helper = None if explain else RelatedHelper.start(cache, jobs)  # gets ready while this process parses
+    helper = None if explain else RelatedHelper.start(cache, jobs, errand)  # gets ready while this process parses
     articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress,
                                           stats)
     watch.lap("parse")
@@ -137,26 +139,28 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     site = assembled.site
     watch.lap("assemble")
 
+    urls = Urls(config.base_path, config.origin)
+    source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
+                   for a in site.articles}
+    loaded = LoadedSite(config, site, tree, theme, Relations.from_lists({}), source_urls, now, problems, warnings,
+                        assembled.scheduled, parsed, watch)
+
     # While a helper works out the lists: the caller's own work, then writing and letting go of
     # the analyses, which only the next build reads.
     def while_relating() -> None:
         if meanwhile is not None:
-            meanwhile()
+            meanwhile(loaded)
         cache.set_aside("analyses")
 
-    relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=while_relating,
-                             fresh=fresh)
+    loaded.relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=while_relating,
+                                    fresh=fresh)
     # Nothing may keep the analyses made now once they are set aside: at 100,000 articles (all of
     # them made now) this reference kept 290 MB from being handed back below.
     del fresh
     cache.set_aside("analyses")  # (if no helper worked: a second call does nothing)
     return_freed_memory()  # the related engine's, before pages are planned and workers forked
     watch.lap("relate")
-    urls = Urls(config.base_path, config.origin)
-    source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
-                   for a in site.articles}
-    return LoadedSite(config, site, tree, theme, relations, source_urls, now, problems, warnings,
-                      assembled.scheduled, parsed, watch)
+    return loaded
 
 
 def parse_settings(config: SiteConfig) -> dict[str, Any]:

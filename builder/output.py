@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,17 +119,36 @@ class SiteWriter:
             return rel in self._previous
         return rel in self._listing().files  # (a lookup: no path is opened, so none needs checking)
 
+    @property
+    def walks_output(self) -> bool:
+        """Whether exists() and commit() need a walk of the output (no known previous build)."""
+        return self._previous is None
+
     def list_output(self) -> None:
-        """Walk the output now, if exists() and commit() will need the walk (no known previous build)."""
+        """Walk the output now, if exists() and commit() will need the walk."""
         if self._previous is None:
             self._listing()
+
+    def walk_output(self, until: Callable[[], bool] | None = None) -> Listing:
+        """The walk list_output() makes, stopped early once UNTIL says so: for another process to
+        make as much of it as it can (the build's related helper, while it waits: the whole walk
+        takes 0.17 s for the 15,500 files of a 10,000-article site)."""
+        return Listing(self._root, stamps=True, until=until)
+
+    def take_listing(self, found: Listing) -> None:
+        """Use FOUND, a walk_output() made meanwhile, instead of walking the output here; what
+        it left unlisted is listed when needed."""
+        if self._previous is None and self._found is None and isinstance(found, Listing):
+            self._found = found
 
     def _listing(self) -> Listing:
         """What the output held when first asked, from one walk that never follows links: cheaper
         than a stat per page, and commit() then deletes what the new site lacks from it instead of
         walking the folder a second time."""
         if self._found is None:
-            self._found = Listing(self._root, stamps=True)
+            self._found = self.walk_output()
+        elif not self._found.complete:
+            self._found.finish()
         return self._found
 
     @property
@@ -241,18 +261,40 @@ class SiteWriter:
 class Listing:
     """An output folder's entries by kind, output-relative: regular files, anything else that is
     not a folder (links, never followed), and folders with nothing in them; with `stamps`, also
-    each regular file's (size, mtime_ns, mode)."""
+    each regular file's (size, mtime_ns, mode). A walk told to stop early holds the folders it
+    has yet to list, and finish() lists them (in another process, if it was pickled meanwhile)."""
 
-    def __init__(self, root: str, *, skip: str | None = None, stamps: bool = False) -> None:
-        """Walk ROOT (if it is a folder), leaving out its top-level folder SKIP."""
+    # Folders listed between two calls of `until`: at 10,000 articles about one millisecond
+    POLL_EVERY = 64
+
+    def __init__(self, root: str, *, skip: str | None = None, stamps: bool = False,
+                 until: Callable[[], bool] | None = None) -> None:
+        """Walk ROOT (if it is a folder), leaving out its top-level folder SKIP; stop early, with
+        the walk unfinished, once UNTIL (if given) says so."""
         self.files: set[str] = set()
         self.others: set[str] = set()
         self.empty: list[str] = []
         self.stamps: dict[str, tuple[int, int, int]] = {}
         self._skip = skip
         self._stamped = stamps
-        if os.path.isdir(root):
-            self._scan(root, "")
+        self._pending: list[tuple[str, str]] = [(root, "")] if os.path.isdir(root) else []
+        self._walk(until)
+
+    @property
+    def complete(self) -> bool:
+        return not self._pending
+
+    def finish(self) -> None:
+        """List the folders an early stop left."""
+        self._walk(None)
+
+    def _walk(self, until: Callable[[], bool] | None) -> None:
+        listed = 0
+        while self._pending:
+            if until is not None and listed % self.POLL_EVERY == 0 and until():
+                return
+            self._scan(*self._pending.pop())
+            listed += 1
 
     def _scan(self, folder: str, prefix: str) -> None:
         with os.scandir(folder) as entries:
@@ -263,7 +305,7 @@ class Listing:
             rel = prefix + entry.name
             if entry.is_dir(follow_symlinks=False):
                 if rel != self._skip:
-                    self._scan(entry.path, rel + "/")
+                    self._pending.append((entry.path, rel + "/"))
             elif entry.is_file(follow_symlinks=False):
                 self.files.add(rel)
                 if self._stamped:

@@ -3,9 +3,10 @@
 Updating the lists from the engine's saved state first needs numpy and scipy imported, the state
 and the articles' text analyses read from the cache: 0.3 s at 10,000 articles before any work.
 A helper forked before the articles are parsed does that on the other core while this process
-reads its cache and parses; it then updates the lists while the build walks its output folder,
-sends them back, and writes the engine's new state while the build goes on. Whatever goes wrong
-in it, the caller works the lists out itself, and gets the same lists.
+reads its cache and parses, then runs the caller's errand (if any) while it waits; it then
+updates the lists while the build prepares its pages, sends them back, and writes the engine's
+new state while the build goes on. Whatever goes wrong in it, the caller works the lists out
+itself, and gets the same lists.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import multiprocessing
 import pickle
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 Lists = dict[str, tuple[str, ...]]
 
+_ERRAND = "errand"  # tags the errand's result, the helper's first message when there is an errand
+
 # Above this much saved state the helper does not pay: the state and its update then sit in a
 # second process beside the build's own memory (2.2 GB together at 100,000 articles, whose state
 # is 226 MB on disk), and reading it competes with the build's own reading of the cache (an edit
@@ -33,17 +37,29 @@ Lists = dict[str, tuple[str, ...]]
 MAX_STATE_BYTES = 64 * 2**20
 
 
+@dataclass(frozen=True, slots=True)
+class Errand:
+    """Work for the helper while it waits for the parse step (its core is idle then): RUN(stop)
+    there, which should return early, with the work unfinished, once stop() is true (the lists
+    are asked for). Its (picklable) result is handed to TAKE here before MEANWHILE runs. If it
+    fails, or the lists are never asked for, TAKE is not called."""
+
+    run: Callable[[Callable[[], bool]], Any]
+    take: Callable[[Any], None]
+
+
 class RelatedHelper:
     """The parent's end of one helper process; used for at most one set of lists."""
 
-    def __init__(self, process: ForkProcess, connection: Connection) -> None:
+    def __init__(self, process: ForkProcess, connection: Connection, errand: Errand | None) -> None:
         self._process = process
         self._connection = connection
+        self._errand = errand
         self._answered = False
         self._ended = False
 
     @classmethod
-    def start(cls, cache: Cache, jobs: int | None) -> RelatedHelper | None:
+    def start(cls, cache: Cache, jobs: int | None, errand: Errand | None = None) -> RelatedHelper | None:
         """A helper, where one can help: a cache on disk with a saved engine state of this builder
         and at most MAX_STATE_BYTES, more than one job allowed, and a process that may fork
         (single-threaded)."""
@@ -52,11 +68,11 @@ class RelatedHelper:
         if not 0 < cache.related_engine_bytes() <= MAX_STATE_BYTES:
             return None
         ours, theirs = multiprocessing.Pipe()
-        process = multiprocessing.get_context("fork").Process(target=_work, args=(cache, theirs),
-                                                               name="builder-related")
+        process = multiprocessing.get_context("fork").Process(
+            target=_work, args=(cache, theirs, errand.run if errand else None), name="builder-related")
         process.start()
         theirs.close()
-        helper = cache.related_helper = cls(process, ours)  # Cache.close() finishes it, whatever happens
+        helper = cache.related_helper = cls(process, ours, errand)  # Cache.close() finishes it, whatever happens
         return helper
 
     def relate(self, inputs: bytes, fresh: Mapping[str, Any], stored: Mapping[str, Any],
@@ -70,10 +86,14 @@ class RelatedHelper:
         try:
             self._connection.send_bytes(inputs)
             self._connection.send(dict(fresh))
-            sent = True
+            # the errand's result comes first, as (_ERRAND, pickled result or b""); anything else
+            # is the message of a helper that failed
+            first = self._connection.recv() if self._errand is not None else (_ERRAND, b"")
         except (OSError, EOFError):
-            sent = False
-        if sent:
+            first = None
+        if isinstance(first, tuple) and first[:1] == (_ERRAND,):
+            if self._errand is not None and first[1]:
+                self._errand.take(pickle.loads(first[1]))
             if meanwhile is not None:
                 meanwhile()  # outside the try: its own errors are not the helper's, and propagate
             with contextlib.suppress(OSError, EOFError):
@@ -110,16 +130,21 @@ class RelatedHelper:
         self._ended = True
 
 
-def _work(cache: Cache, connection: Connection) -> None:
-    """In the helper: get ready, answer one request, then keep the engine's state for the next build."""
+def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], bool]], Any] | None) -> None:
+    """In the helper: get ready, run the errand, answer one request, then keep the engine's state
+    for the next build."""
     try:
         from builder.related import RelatedDoc, relate
         from builder.related.keys import analysis_key
 
         previous = cache.related_engine()
         saved = cache.saved_analyses()
+        errand_result = b"" if errand is None else _run(errand, connection.poll)
         rows, settings, language = pickle.loads(connection.recv_bytes())
         fresh = connection.recv()
+        if errand is not None:
+            connection.send((_ERRAND, errand_result))
+            del errand_result
         docs = [RelatedDoc.from_row(row) for row in rows]
         analyses = {}
         lacking = []
@@ -141,3 +166,12 @@ def _work(cache: Cache, connection: Connection) -> None:
             connection.send(f"{type(exc).__name__}: {exc}")
         return
     cache.keep_related_engine(relations.state)
+
+
+def _run(errand: Callable[[Callable[[], bool]], Any], asked: Callable[[], bool]) -> bytes:
+    """The errand's result, pickled, or b"" if it failed: the caller then does that work itself,
+    and meets any error there. The errand stops early once ASKED says the request is here."""
+    try:
+        return pickle.dumps(errand(asked), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return b""

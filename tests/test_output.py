@@ -1,11 +1,12 @@
 """The writer: nothing changes before commit, unchanged files keep their mtime, refusals."""
 
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 
-from builder.output import MARKER, OutputRefused, SiteWriter, check_output_folder
+from builder.output import MARKER, Listing, OutputRefused, SiteWriter, check_output_folder
 
 
 def test_first_build_moves_staging_into_place(tmp_path: Path) -> None:
@@ -63,6 +64,26 @@ def test_everything_the_new_site_lacks_goes_and_links_are_never_followed(tmp_pat
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
     assert left == [MARKER, "pagefind", "pagefind/index.js", "same.html"]
     assert (outside / "keep" / "file.txt").read_text() == "not ours"
+
+
+def test_a_walk_stopped_early_and_finished_in_another_process_finds_what_one_walk_finds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    for n in range(12):
+        (out / f"topic-{n % 3}" / f"article-{n}").mkdir(parents=True)
+        (out / f"topic-{n % 3}" / f"article-{n}" / "index.html").write_text(f"page {n}", encoding="utf-8")
+    (out / "empty" / "deeper").mkdir(parents=True)
+    (out / "link").symlink_to(out / "topic-0")
+    whole = Listing(str(out), stamps=True)
+    monkeypatch.setattr(Listing, "POLL_EVERY", 1)
+    polls = iter(range(4))
+    part = Listing(str(out), stamps=True, until=lambda: next(polls, None) is None)
+    assert not part.complete and len(part.files) < len(whole.files) == 12
+    moved = pickle.loads(pickle.dumps(part))  # (as the related helper hands it over)
+    moved.finish()
+    assert moved.complete
+    assert (moved.files, moved.others, sorted(moved.empty), moved.stamps) == \
+        (whole.files, whole.others, sorted(whole.empty), whole.stamps)
 
 
 def test_a_known_previous_build_removes_only_what_disappeared(tmp_path: Path) -> None:

@@ -247,7 +247,7 @@ from datetime import datetime
 from pathlib import Path
 from builder import related_helper
 from builder.build import BuildOptions, build
-from builder.output import SiteWriter
+from builder.output import Listing, SiteWriter
 from builder.related import update
 
 root, mode, now = Path(sys.argv[1]), sys.argv[2], datetime.fromisoformat(sys.argv[3])
@@ -263,18 +263,29 @@ def stop(helper):
     real_stop(helper)
 
 listed = []
-real_list_output = SiteWriter.list_output
+real_list_output, real_walk_output = SiteWriter.list_output, SiteWriter.walk_output
 
 def list_output(writer):
-    listed.append(writer._found is None)  # the walk happens here, while the helper works
+    # while the helper works: the walk of the output the helper made is taken, and finished here
+    listed.append("taken" if writer._found is not None else "walked here")
     real_list_output(writer)
 
 def list_output_fails(writer):
     raise PermissionError("output folder unreadable")
 
-SiteWriter.list_output = list_output_fails if mode == "walk fails" else list_output
+def walk_output(writer, until=None):
+    if until is None or mode == "":
+        return real_walk_output(writer, until)
+    if mode == "errand fails":
+        raise PermissionError("the helper cannot read the output")
+    polls = iter(range(3))  # "partial walk": the helper lists two folders, the build the others
+    return real_walk_output(writer, lambda: next(polls, None) is None)
 
-def broken(cache, connection):
+SiteWriter.list_output = list_output_fails if mode == "walk fails" else list_output
+SiteWriter.walk_output = walk_output
+Listing.POLL_EVERY = 1
+
+def broken(cache, connection, errand):
     raise SystemExit(3)  # the helper dies before answering
 
 related_helper.RelatedHelper.relate, related_helper.RelatedHelper.stop = relate, stop
@@ -314,8 +325,8 @@ def test_a_cli_build_after_an_edit_takes_its_lists_from_the_helper_process(tmp_p
     assert Cache(root).related_engine_bytes() > 0
     keys_before = {doc.slug: doc.key for doc in Cache(root).related_engine().docs}
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
-    # the helper made the lists, while this process walked the output folder
-    assert _build_with_spy(root) == {"answers": [True], "stops": 0, "listed": [True]}
+    # the helper made the lists (and walked the output folder while it waited for them)
+    assert _build_with_spy(root) == {"answers": [True], "stops": 0, "listed": ["taken"]}
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert _tree(root / "site") == _tree(tmp_path / "clean")
     # ...and wrote the engine's new state before the build returned: the next update starts from it
@@ -332,7 +343,7 @@ def test_a_helper_lacking_saved_analyses_asks_the_build_for_them(tmp_path: Path)
         os.utime(path, (minute_ago, minute_ago))
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
-    assert _build_with_spy(root, "analyses lost") == {"answers": [True], "stops": 0, "listed": [True]}
+    assert _build_with_spy(root, "analyses lost") == {"answers": [True], "stops": 0, "listed": ["taken"]}
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert _tree(root / "site") == _tree(tmp_path / "clean")
 
@@ -342,6 +353,24 @@ def test_a_failing_helper_leaves_the_lists_to_the_build_itself(tmp_path: Path) -
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
     _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
     assert _build_with_spy(root, "broken") == {"answers": [False], "stops": 1, "listed": []}
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("mode", ["partial walk", "errand fails"])
+def test_the_output_walk_is_finished_or_made_here_when_the_helper_did_not_make_it_all(tmp_path: Path,
+                                                                                      mode: str) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    stale = [root / "site" / "stale.html", root / "site" / "farm" / "gone" / "index.html",
+             root / "site" / "tags" / "old-tag" / "page" / "2" / "index.html"]
+    for path in stale:  # pages an earlier build left, wherever the walks split the folder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("old", encoding="utf-8")
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    listed = "taken" if mode == "partial walk" else "walked here"
+    assert _build_with_spy(root, mode) == {"answers": [True], "stops": 0, "listed": [listed]}
+    assert not any(path.exists() for path in stale)
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert _tree(root / "site") == _tree(tmp_path / "clean")
 
