@@ -38,16 +38,18 @@ def input_digest(options: BuildOptions) -> tuple[str | None, dict[str, os.stat_r
     content = options.source / CONTENT
     prefix = len(str(content)) + 1
     seen: dict[str, os.stat_result] = {}
+    lines: list[str] = []  # (hashed at once: an update per file cost more than the hashing)
     for root in (content, options.source / "themes", builtin_themes_dir(), options.source / "portal.toml"):
         for path, stat in _stamps(root):
             if stat is None:  # (the build reports it)
-                hasher.update(f"{path}\0unreadable\n".encode("utf-8", "surrogateescape"))
+                lines.append(f"{path}\0unreadable\n")
                 continue
             if root is content:
                 seen[f"{CONTENT}/{path[prefix:]}".replace(os.sep, "/")] = stat
             if stat.st_mtime_ns >= recent:
                 return None, seen
-            hasher.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+            lines.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n")
+    hasher.update("".join(lines).encode("utf-8", "surrogateescape"))
     return hasher.hexdigest(), seen
 
 
@@ -95,8 +97,9 @@ def _stamps(root: Path) -> list[tuple[str, os.stat_result | None]]:
             continue
         seen.add(real)
         dirnames.sort()
+        folder = os.path.join(dirpath, "")  # (one join a folder, not one a file)
         for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
+            path = folder + name
             try:
                 found.append((path, os.stat(path)))
             except OSError:
