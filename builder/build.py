@@ -19,7 +19,7 @@ from builder.cache import Cache, Manifest
 from builder.content.discover import CONTENT
 from builder.errors import BuildError, Problem
 from builder.feeds import atom
-from builder.fingerprint import Fingerprints
+from builder.fingerprint import Fingerprints, digest
 from builder.freshness import files_digest, input_digest, still_valid, valid_until
 from builder.images import image_size
 from builder.load import LoadedSite, Progress, load_site
@@ -323,23 +323,26 @@ def write_sitemaps(loaded: LoadedSite, planner: Planner, pages: Sequence[PageSpe
     """Sitemaps and robots.txt, made again only when the addresses or dates they list changed."""
     config, urls = loaded.config, planner.urls
     origin_base = urls.absolute(urls.home())
-    entries = [Entry(urls.absolute(page.url), page.lastmod) for page in pages if not page.noindex]
-    cards = [planner.cards[a.slug] for a in loaded.site.articles if a.date >= loaded.now - NEWS_WINDOW]
+    listed = [page for page in pages if not page.noindex]
+    since = loaded.now - NEWS_WINDOW
+    cards = [planner.cards[a.slug] for a in loaded.site.articles if a.date >= since]
     news = [NewsEntry(urls.absolute(card.url), card.title, card.date) for card in cards]
     recent = [n for n in news if n.published <= loaded.now]  # what the clock changes
-    # Plain tuples, and moments as timestamps (the sitemaps print them in UTC): pickling 10,000
-    # slotted dataclasses one by one cost a third of a second, 15,000 zoned dates 0.04 s.
-    key = fingerprints.of("sitemaps", [(e.url, e.lastmod and e.lastmod.timestamp()) for e in entries],
+    # The addresses and dates as one string, moments as timestamps (the sitemaps print them in
+    # UTC): made into entries and pickled, 15,000 pages cost 0.03 s of every build.
+    pages_key = digest("\n".join([f"{page.url}\0{page.lastmod.timestamp() if page.lastmod else ''}"
+                                   for page in listed]).encode("utf-8", "surrogatepass"))
+    key = fingerprints.of("sitemaps", urls.absolute(""), pages_key,
                           [(n.url, n.title, n.published.timestamp()) for n in recent], config.title, config.language)
     names = ["sitemap.xml", "news-sitemap.xml", "robots.txt"]
-    if len(entries) > MAX_URLS:
-        names += [f"sitemap-{n}.xml" for n in range(1, -(-len(entries) // MAX_URLS) + 1)]
+    if len(listed) > MAX_URLS:
+        names += [f"sitemap-{n}.xml" for n in range(1, -(-len(listed) // MAX_URLS) + 1)]
     if all(old_keys.get(name) == key and writer.exists(name) for name in names):
         for name in names:
             writer.keep(name)
             new_keys[name] = key
         return
-    files = sitemap_files(entries, origin_base)
+    files = sitemap_files([Entry(urls.absolute(page.url), page.lastmod) for page in listed], origin_base)
     files["news-sitemap.xml"] = news_sitemap(news, now=loaded.now, name=config.title, language=config.language)
     files["robots.txt"] = robots_txt(origin_base)
     for name, data in files.items():
