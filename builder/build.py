@@ -224,7 +224,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
         return "\0".join([site_key, *map(renderer.template_key, unit.templates), unit.inputs])
 
     plan = plan_units(planner.units(loaded.relations.lists), inputs_of, cache.state.units if prep.same_output else {},
-                      prep.changed_cards, writer.exists)
+                      prep.changed_cards, writer.exists_now)
     feeds = list(planner.feeds())
     loaded.watch.lap("plan")
     outputs: dict[str, str] = {page.path: f"the page {page.url}" for page in plan.pages}
@@ -245,10 +245,11 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     if not cache.enabled:  # (--clean) every page is rendered and no next build reads the keys
         todo = list(range(len(specs)))
     else:
+        exists = writer.exists_now
         for index, spec in enumerate(specs):
             key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
             new_keys[spec.path] = key
-            if old_keys.get(spec.path) == key and writer.exists(spec.path):
+            if old_keys.get(spec.path) == key and exists(spec.path):
                 writer.keep(spec.path)
             else:
                 todo.append(index)

@@ -2,11 +2,14 @@
 
 import os
 import pickle
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from builder.output import MARKER, Listing, OutputRefused, SiteWriter, check_output_folder
+from builder.output import MARKER, Listing, OutputRefused, SiteWriter, check_output_folder, is_safe_path
 
 
 def test_first_build_moves_staging_into_place(tmp_path: Path) -> None:
@@ -112,6 +115,19 @@ def test_abort_leaves_output_untouched(tmp_path: Path) -> None:
     failed.write("index.html", b"v2")
     failed.abort()
     assert (out / "index.html").read_bytes() == b"v1"
+
+
+@given(st.lists(st.sampled_from(["", ".", "..", "a", ".a", "a.", "..a", "a b", "\\", ":", "\x00", "\n", "é"]),
+                max_size=5).map("/".join))
+@example("a/")
+@example("./a")
+@example("a/..")
+@example("a//b")
+@example("a/.b")
+def test_the_quick_safety_check_agrees_with_checking_every_part(rel: str) -> None:
+    every_part = bool(rel) and rel[0] != "/" and not re.search(r"[\\:\x00-\x1f]", rel) \
+        and not any(part in ("", ".", "..") for part in rel.split("/"))
+    assert is_safe_path(rel) == every_part
 
 
 @pytest.mark.parametrize("rel", ["../x", "/etc/passwd", "a/../../x", "a\\b", "", "a//b", "C:/x", "a\0b"])
