@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import time
+from array import array
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import article, write_files
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.build import BuildOptions, build
 from builder.cache import Cache, code_version
@@ -147,6 +150,31 @@ def test_a_run_of_edits_updates_to_what_a_fresh_run_computes(seed: int, query_wo
         # that outcome stored on disk and read back, as the next `builder build` does
         previous = pickle.loads(pickle.dumps(updated.stored())) if step % 2 else updated
     assert updated_rows > 0  # the edits did move lists, so the update had real work to do
+
+
+_WORDS = [f"w{n}" for n in range(14)]
+_ANALYSES = st.dictionaries(st.sampled_from(_WORDS), st.tuples(*[st.integers(0, 6)] * 3), max_size=9).map(
+    lambda counts: {"terms": tuple(sorted(counts)),
+                    "counts": array("H", [n for term in sorted(counts) for n in counts[term]]).tobytes()})
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(st.lists(_ANALYSES, min_size=1, max_size=70), st.data())
+def test_text_vectors_after_an_edit_are_those_made_afresh(docs: list[dict[str, Any]], data: st.DataObject) -> None:
+    """Spliced from the previous vectors (words gained and lost by the vocabulary included), the
+    matrix is bit for bit the one made from all the analyses."""
+    before = vectors.text_vectors(docs)
+    changed = sorted(data.draw(st.sets(st.integers(0, len(docs) - 1))))
+    after = list(docs)
+    for i in changed:
+        after[i] = data.draw(_ANALYSES)
+    fresh, patched = vectors.text_vectors(after), vectors.text_vectors_after(before, after, changed)
+    assert patched.terms == fresh.terms
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(patched.matrix, name), getattr(fresh.matrix, name)), name
+    assert patched.raw is not None and fresh.raw is not None
+    for name in ("cols", "indptr", "tf"):
+        assert np.array_equal(getattr(patched.raw, name), getattr(fresh.raw, name)), name
 
 
 def test_relate_with_previous_gives_the_lists_of_a_fresh_call() -> None:

@@ -41,12 +41,21 @@ from builder.related.engine import (
     tag_neighbours,
     uses_tags,
 )
+from builder.related.keys import analysis_key
 from builder.related.moves import Moves
 from builder.related.neighbours import top_k
 from builder.related.rows import Renumbering, changed_rows, replace_rows, rows_differ
 from builder.related.signals import Signals, make_signals, tag_candidates
 from builder.related.types import RelatedDoc
-from builder.related.vectors import LENT_TERMS, expand, prune_rows, query_vectors, text_vectors
+from builder.related.vectors import (
+    LENT_TERMS,
+    TextVectors,
+    expand,
+    prune_rows,
+    query_vectors,
+    text_vectors,
+    text_vectors_after,
+)
 
 # Past this share of articles reached (changed text vectors or other signals, added or removed),
 # most lists change anyway and a full run is about as cheap (measured: even at about 17%).
@@ -79,7 +88,7 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
     ruled = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or _RULES(a) != _RULES(b)]
     retagged = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or a.tags != b.tags]
     analyses = analyse_all(ordered, language, cache)
-    vectors = text_vectors(analyses)
+    vectors = _text_vectors(previous, analyses, ordered, before_docs if moves.identity else None)
     renumber = Renumbering(previous.vectors.terms, vectors.terms)
     old_matrix = renumber(previous.vectors.matrix)
     changed = np.union1d(changed_rows(old_matrix, vectors.matrix), moves.added)
@@ -143,6 +152,17 @@ def _tag_neighbours(previous: Outcome, signals: Signals, renumber: Renumbering,
     by_tags, similarity, _ = _searched_again(previous.by_tags, previous.tag_similarity, tags, tags, TAG_CANDIDATES,
                                              moved, np.union1d(moved, lost))
     return by_tags, similarity
+
+
+def _text_vectors(previous: Outcome, analyses: Sequence[dict[str, Any]], docs: Sequence[RelatedDoc],
+                  before: Sequence[RelatedDoc | None] | None) -> TextVectors:
+    """text_vectors(ANALYSES); when the documents are those of PREVIOUS in the same order (BEFORE),
+    made from its vectors, again only for documents whose analysis key changed."""
+    if before is None or previous.vectors.raw is None:
+        return text_vectors(analyses)
+    changed = [i for i, (doc, old) in enumerate(zip(docs, before, strict=True))
+               if old is None or analysis_key(doc) != analysis_key(old)]
+    return text_vectors_after(previous.vectors, analyses, changed)
 
 
 def _queries(matrix: sp.csr_matrix, old_matrix: sp.csr_matrix, old_queries: sp.csr_matrix,

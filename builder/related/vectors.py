@@ -26,11 +26,24 @@ EXPANDED_TERMS = 40  # terms kept in a neighbourhood-expanded vector
 
 
 class TextVectors:
-    """The text matrix (documents x terms) and the vocabulary it was built over."""
+    """The text matrix (documents x terms) and the vocabulary it was built over; with `raw`, the
+    weights before idf, pruning and normalising, from which text_vectors_after() makes the matrix
+    again after a few documents changed."""
 
-    def __init__(self, matrix: sp.csr_matrix, terms: list[str]) -> None:
+    def __init__(self, matrix: sp.csr_matrix, terms: list[str], raw: RawTerms | None = None) -> None:
         self.matrix = matrix
         self.terms = terms
+        self.raw = raw
+
+
+class RawTerms:
+    """Every document's terms as columns of the vocabulary (CSR layout: `cols` and `indptr`) and
+    their sublinear, field-weighted term frequencies `tf`."""
+
+    def __init__(self, cols: np.ndarray, indptr: np.ndarray, tf: np.ndarray) -> None:
+        self.cols = cols
+        self.indptr = indptr
+        self.tf = tf
 
 
 def site_size(n_docs: int) -> float:
@@ -43,17 +56,67 @@ def site_size(n_docs: int) -> float:
 
 def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     """Sublinear, field-weighted TF-IDF over cached analyses, pruned and L2-normalised."""
-    n_docs = len(analyses)
     per_doc = [a["terms"] for a in analyses]
-    lengths = np.fromiter(map(len, per_doc), dtype=np.int64, count=n_docs)
     vocab = sorted(set().union(*per_doc))  # sorted, so column order never depends on input order
     index = {term: i for i, term in enumerate(vocab)}
-    total = int(lengths.sum())
-    cols = np.fromiter(map(index.__getitem__, chain.from_iterable(per_doc)), dtype=np.int32, count=total)
+    cols, indptr = _columns(per_doc, index)
     del index
-    indptr = np.zeros(n_docs + 1, dtype=np.int64)
+    raw = RawTerms(cols, indptr, _term_frequencies(analyses, indptr))
+    return TextVectors(_weighted(raw, len(vocab)), vocab, raw)
+
+
+def text_vectors_after(previous: TextVectors, analyses: Sequence[dict[str, Any]], changed: Sequence[int]) -> TextVectors:
+    """text_vectors(ANALYSES), made from PREVIOUS (text_vectors of as many documents, in the same
+    order) where only the documents CHANGED (ascending) have other analyses: their columns and
+    frequencies are worked out again and spliced in, and the vocabulary renumbered if it gained or
+    lost a term. The same matrix, without mapping a million words to columns again (0.06 s at
+    10,000 articles)."""
+    raw = previous.raw
+    assert raw is not None and len(analyses) + 1 == len(raw.indptr)
+    vocab, cols, indptr = previous.terms, raw.cols, raw.indptr
+    spans = [(int(indptr[i]), int(indptr[i + 1])) for i in changed]
+    lost = np.bincount(np.concatenate([cols[a:b] for a, b in spans]) if spans else np.zeros(0, dtype=np.int32),
+                       minlength=len(vocab))
+    left = np.bincount(cols, minlength=len(vocab)) - lost
+    gained = set().union(*(analyses[i]["terms"] for i in changed))
+    gone = {vocab[i] for i in np.flatnonzero((left == 0) & (lost > 0)).tolist()} - gained
+    if gone or not gained.issubset(vocab):
+        new_vocab = sorted((set(vocab) - gone) | gained)
+        position = {term: i for i, term in enumerate(new_vocab)}
+        mapping = np.array([position.get(term, -1) for term in vocab], dtype=np.int32)
+        cols, vocab = mapping[cols], new_vocab
+    index = {term: i for i, term in enumerate(vocab)}
+    new_cols, new_indptr = _columns([analyses[i]["terms"] for i in changed], index)
+    new_tf = _term_frequencies([analyses[i] for i in changed], new_indptr)
+    # splice: the kept documents' stretches, each changed document's new one in its place
+    col_parts, tf_parts, lengths = [], [], np.diff(indptr)
+    start = 0
+    for k, (i, (a, b)) in enumerate(zip(changed, spans, strict=True)):
+        col_parts += [cols[start:a], new_cols[new_indptr[k]:new_indptr[k + 1]]]
+        tf_parts += [raw.tf[start:a], new_tf[new_indptr[k]:new_indptr[k + 1]]]
+        lengths[i] = new_indptr[k + 1] - new_indptr[k]
+        start = b
+    col_parts.append(cols[start:])
+    tf_parts.append(raw.tf[start:])
+    spliced_indptr = np.zeros(len(analyses) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=spliced_indptr[1:])
+    spliced = RawTerms(np.concatenate(col_parts).astype(np.int32, copy=False), spliced_indptr,
+                       np.concatenate(tf_parts))
+    return TextVectors(_weighted(spliced, len(vocab)), list(vocab), spliced)
+
+
+def _columns(per_doc: Sequence[Sequence[str]], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter(map(len, per_doc), dtype=np.int64, count=len(per_doc))
+    indptr = np.zeros(len(per_doc) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    tf = np.zeros(cols.size, dtype=np.float32)
+    cols = np.fromiter(map(index.__getitem__, chain.from_iterable(per_doc)), dtype=np.int32, count=int(indptr[-1]))
+    return cols, indptr
+
+
+def _term_frequencies(analyses: Sequence[dict[str, Any]], indptr: np.ndarray) -> np.ndarray:
+    """Sublinear field-weighted term frequencies, in the order of the analyses' terms."""
+    n_docs = len(analyses)
+    tf = np.zeros(int(indptr[-1]), dtype=np.float32)
     # a few thousand documents at a time: all the counts at once took 120 MB at 100,000 articles
     for start in range(0, n_docs, 4096):
         block = tf[indptr[start] : indptr[min(start + 4096, n_docs)]]
@@ -66,7 +129,14 @@ def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     np.maximum(tf, 1.0, out=tf)
     np.log(tf, out=tf)
     tf += 1.0
-    df = np.bincount(cols, minlength=len(vocab)).astype(np.float64)
+    return tf
+
+
+def _weighted(raw: RawTerms, n_terms: int) -> sp.csr_matrix:
+    """The text matrix from raw term frequencies (which it leaves as they are): idf-weighted,
+    pruned, L2-normalised."""
+    n_docs = len(raw.indptr) - 1
+    df = np.bincount(raw.cols, minlength=n_terms).astype(np.float64)
     # the smoothed idf (+1) keeps common-but-topical words in play; plain log(N/df) hurt recall
     size = site_size(n_docs)
     idf = np.log((1.0 + size) / (1.0 + df)) + 1.0
@@ -78,11 +148,11 @@ def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     idf[df < MIN_DF] = 0.0
     if n_docs >= MAX_DF_MIN_DOCS:
         idf[df > MAX_DF * size] = 0.0
-    data = tf * idf.astype(np.float32)[cols]
-    matrix = sp.csr_matrix((data, cols, indptr), shape=(n_docs, len(vocab)))
+    data = raw.tf * idf.astype(np.float32)[raw.cols]
+    # (copies of the columns: the matrix's own arrays are changed in place below)
+    matrix = sp.csr_matrix((data, raw.cols.copy(), raw.indptr.copy()), shape=(n_docs, n_terms))
     matrix.eliminate_zeros()
-    matrix = normalize_rows(prune_rows(matrix, KEEP_TERMS))
-    return TextVectors(matrix, vocab)
+    return normalize_rows(prune_rows(matrix, KEEP_TERMS))
 
 
 def prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
