@@ -30,7 +30,7 @@ from builder.heap import return_freed_memory
 from builder.parallel import map_chunks
 from builder.related import RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
 from builder.related.keys import vouched_key
-from builder.related_helper import Errand, RelatedHelper
+from builder.related_helper import RelatedHelper
 from builder.slugs import slugify
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
@@ -84,12 +84,12 @@ class LoadedSite:
 def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
               cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None,
               explain: bool = False, meanwhile: Callable[[LoadedSite], None] | None = None,
-              errand: Errand | None = None, stats: Mapping[str, os.stat_result] | None = None) -> LoadedSite:
+              stats: Mapping[str, os.stat_result] | None = None) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config).
     MEANWHILE, if given, is called while a helper process works out the related lists, with the
     site loaded but for them (its `relations` still empty). STATS: the article files' stats, by
-    site-relative path, where the caller has them already. ERRAND: work for the helper process
-    to do while it waits (builder.related_helper), if there is a helper."""
+    site-relative path, where the caller has them already. A related helper the cache holds
+    already (started by the caller, see builder.build) is used if it has not been asked yet."""
     config = load_config(source)
     if base_url is not None:
         config = dataclasses.replace(config, base_url=base_url)
@@ -97,7 +97,7 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
     cache = cache or Cache(source, enabled=False)
     try:
         return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain, meanwhile,
-                     errand, stats or {})
+                     stats or {})
     finally:
         if own_cache:
             cache.close()
@@ -105,7 +105,7 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
 
 def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
           progress: Progress | None, explain: bool, meanwhile: Callable[[LoadedSite], None] | None,
-          errand: Errand | None, stats: Mapping[str, os.stat_result]) -> LoadedSite:
+          stats: Mapping[str, os.stat_result]) -> LoadedSite:
     watch = Stopwatch()
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -120,7 +120,8 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     if not (source / CONTENT).is_dir():
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
-    helper = None if explain else RelatedHelper.start(cache, jobs, errand)  # gets ready while this process parses
+    # (gets ready while this process parses; build() starts it earlier still)
+    helper = None if explain else RelatedHelper.start(cache, jobs)
     articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress,
                                           stats)
     watch.lap("parse")

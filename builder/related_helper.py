@@ -62,7 +62,14 @@ class RelatedHelper:
     def start(cls, cache: Cache, jobs: int | None, errand: Errand | None = None) -> RelatedHelper | None:
         """A helper, where one can help: a cache on disk with a saved engine state of this builder
         and at most MAX_STATE_BYTES, more than one job allowed, and a process that may fork
-        (single-threaded)."""
+        (single-threaded). The cache's own helper if it has one not asked yet (ERRAND is then
+        the one it was started with)."""
+        existing = cache.related_helper
+        if existing is not None:
+            if not (existing._answered or existing._ended):
+                return existing  # type: ignore[no-any-return]
+            existing.finish()
+            cache.related_helper = None
         if not (cache.enabled and cache.persist) or cache.relations is not None or jobs == 1 or not can_fork():
             return None
         if not 0 < cache.related_engine_bytes() <= MAX_STATE_BYTES:

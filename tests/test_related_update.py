@@ -412,6 +412,42 @@ def test_an_error_while_waiting_for_the_helper_is_the_builds_not_the_helpers(tmp
     assert _build_with_spy(root, "walk fails") == {"error": "output folder unreadable", "answers": 0, "stops": 1}
 
 
+_NOTHING_TO_DO = """
+import json, multiprocessing, sys
+from datetime import datetime
+from pathlib import Path
+from builder.build import BuildOptions, build
+from builder.related_helper import RelatedHelper
+
+started = []
+real_start = RelatedHelper.start.__func__
+
+def start(cls, *args, **kwargs):
+    started.append(helper := real_start(cls, *args, **kwargs))
+    return helper
+
+RelatedHelper.start = classmethod(start)
+report = build(BuildOptions(Path(sys.argv[1]), Path(sys.argv[1]) / "site", now=datetime.fromisoformat(sys.argv[2]), jobs=2))
+print(json.dumps({"up to date": report.up_to_date, "helpers": sum(h is not None for h in started),
+                  "alive": len(multiprocessing.active_children())}))
+"""
+
+
+def test_a_build_with_nothing_to_do_stops_the_helper_it_started_at_once(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    minute_ago = time.time() - 60
+    for path in root.rglob("*"):  # stamps old enough to trust: the next build may find nothing to do
+        os.utime(path, (minute_ago, minute_ago))
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    done = subprocess.run([sys.executable, "-c", _NOTHING_TO_DO, str(root), NOW.isoformat()],
+                          capture_output=True, text=True, check=True)
+    # started before the inputs were checked (it gets ready while they are), stopped when nothing changed
+    assert json.loads(done.stdout.splitlines()[-1]) == {"up to date": True, "helpers": 1, "alive": 0}
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    # after an edit, the helper started first is the one that answers: one process, not two
+    assert _build_with_spy(root) == {"answers": [True], "stops": 0, "listed": ["taken"]}
+
+
 def test_no_helper_for_a_big_state(tmp_path: Path) -> None:
     root = _portal(tmp_path / "s")
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
