@@ -218,6 +218,7 @@ class Cache:
         self.relations: Any = None
         # A helper process working out this build's related lists (builder.related_helper); close() finishes it.
         self.related_helper: Any = None
+        self.related_engine_key = ""  # see keep_related_engine
         # Tables of the state written early by set_aside(), with their listing.
         self._aside: dict[str, Any] = {}
 
@@ -264,15 +265,19 @@ class Cache:
         """The related engine's state from an earlier build (held in memory by a long-running
         caller), or None. Read only when lists must be worked out, and only if this builder's code
         wrote it: it is plain pickled data of the engine's own classes."""
+        self.related_engine_key = ""
         if self.relations is not None or not self.enabled:
             return self.relations
         try:
             with open(self.folder / _RELATED, "rb") as stream, long_lived():
                 if pickle.load(stream) != code_version():
                     return None
-                return pickle.load(stream)
+                key = pickle.load(stream)
+                engine = pickle.load(stream)
         except _UNREADABLE:
             return None
+        self.related_engine_key = key if isinstance(key, str) else ""
+        return engine
 
     def related_engine_bytes(self) -> int:
         """The size of the related engine's state an earlier CLI build of this builder left on
@@ -299,18 +304,20 @@ class Cache:
         except (*_UNREADABLE, KeyError):
             return {}
 
-    def keep_related_engine(self, engine: Any) -> None:
+    def keep_related_engine(self, engine: Any, lists_key: str = "") -> None:
         """Keep ENGINE for the next build: in memory for a long-running caller (written with the
-        rest in persist_now), else on disk at once."""
+        rest in persist_now), else on disk at once, with LISTS_KEY, the key of the inputs its
+        lists were made for (CacheState.related), which related_engine() then leaves in
+        `related_engine_key`."""
         if not self.persist:
             self.relations = engine
         else:
-            self._write_related(engine)
+            self._write_related(engine, lists_key)
 
-    def _write_related(self, engine: Any) -> None:
+    def _write_related(self, engine: Any, lists_key: str = "") -> None:
         if self.enabled and engine is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _dump_atomically(engine, self.folder / _RELATED, header=code_version())
+            _dump_atomically(engine, self.folder / _RELATED, header=code_version(), key=lists_key)
 
     def _load(self) -> CacheState:
         try:
@@ -367,12 +374,14 @@ class Cache:
             self._bodies.close()
 
 
-def _dump_atomically(value: Any, path: Path, *, header: Any = None) -> None:
+def _dump_atomically(value: Any, path: Path, *, header: Any = None, key: str | None = None) -> None:
     """Pickle VALUE to PATH through a temporary file beside it, so a reader never sees half a file.
-    A HEADER is pickled first, to be checked before the value is read."""
+    A HEADER is pickled first, to be checked before the value is read; then the KEY, if any."""
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
     with os.fdopen(handle, "wb") as stream:
         if header is not None:
             pickle.dump(header, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        if key is not None:
+            pickle.dump(key, stream, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temp, path)

@@ -314,7 +314,8 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
             helper.stop()
         return Relations.from_lists(cache.state.related[1])
     stored = cache.state.analyses  # (MEANWHILE may set the cache's copy aside)
-    lists = None if helper is None else helper.relate(inputs, fresh or {}, stored, meanwhile=meanwhile)
+    lists = None if helper is None else helper.relate(inputs, fresh or {}, stored, meanwhile=meanwhile,
+                                                      held=cache.state.related)
     del inputs  # (34 MB at 100,000 articles, not kept through the engine's work)
     if lists is not None:
         cache.state.related = (key, lists)
@@ -326,7 +327,7 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
                        language=config.language, analyses=analyses, previous=cache.related_engine())
     cache.state.related = (key, relations.lists)
-    cache.keep_related_engine(relations.state)
+    cache.keep_related_engine(relations.state, key)
     return relations if explain else Relations.from_lists(relations.lists)
 
 

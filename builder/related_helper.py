@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 Lists = dict[str, tuple[str, ...]]
 
 _ERRAND = "errand"  # tags the errand's result, the helper's first message when there is an errand
+_CHANGED = "changed"  # tags an answer holding only the lists that may have changed
 
 # Above this much saved state the helper does not pay: the state and its update then sit in a
 # second process beside the build's own memory (2.2 GB together at 100,000 articles, whose state
@@ -83,16 +84,18 @@ class RelatedHelper:
         return helper
 
     def relate(self, inputs: bytes, fresh: Mapping[str, Any], stored: Mapping[str, Any],
-               meanwhile: Callable[[], None] | None = None) -> Lists | None:
+               meanwhile: Callable[[], None] | None = None, held: tuple[str, Lists] | None = None) -> Lists | None:
         """The lists for INPUTS (the pickled docs as RelatedDoc.as_row rows, the related settings
         and the language), or None when the helper could not make them (it is stopped then). FRESH holds
         the analyses this build made, which the saved ones lack; the helper asks STORED, which
         must hold every doc's, for any other it lacks. MEANWHILE, if given, runs here while the
-        helper works."""
+        helper works. HELD: lists this process has and the key of their inputs; if the engine's
+        saved state made them, the helper sends only the lists that may have changed (sending
+        10,000 cost both processes 0.03 s)."""
         answer: Any = None
         try:
             self._connection.send_bytes(inputs)
-            self._connection.send(dict(fresh))
+            self._connection.send((dict(fresh), held[0] if held else ""))
             # the errand's result comes first, as (_ERRAND, pickled result or b""); anything else
             # is the message of a helper that failed
             first = self._connection.recv() if self._errand is not None else (_ERRAND, b"")
@@ -108,6 +111,8 @@ class RelatedHelper:
                 if isinstance(answer, list):  # keys of analyses it lacks (only if the cache lost some)
                     self._connection.send({key: stored[key] for key in answer})
                     answer = self._connection.recv()
+        if isinstance(answer, tuple) and answer[:1] == (_CHANGED,) and held is not None:
+            answer = {**held[1], **answer[1]}  # (the same documents: the helper checked)
         if not isinstance(answer, dict):
             self.stop()
             return None
@@ -141,14 +146,16 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
     """In the helper: get ready, run the errand, answer one request, then keep the engine's state
     for the next build."""
     try:
+        from builder.fingerprint import digest
         from builder.related import RelatedDoc, relate
         from builder.related.keys import analysis_key
 
         previous = cache.related_engine()
         saved = cache.saved_analyses()
         errand_result = b"" if errand is None else _run(errand, connection.poll)
-        rows, settings, language = pickle.loads(connection.recv_bytes())
-        fresh = connection.recv()
+        inputs = connection.recv_bytes()
+        rows, settings, language = pickle.loads(inputs)
+        fresh, held_key = connection.recv()
         if errand is not None:
             connection.send((_ERRAND, errand_result))
             del errand_result
@@ -167,12 +174,13 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
             analyses.update(connection.recv())
         relations = relate(docs, count=settings.count, weights=settings.weights, language=language,
                            analyses=analyses, previous=previous)
-        connection.send(relations.lists)
+        changed = relations.lists_since(previous) if held_key and held_key == cache.related_engine_key else None
+        connection.send(relations.lists if changed is None else (_CHANGED, changed))
     except BaseException as exc:  # the parent works the lists out itself and sees any real error there
         with contextlib.suppress(OSError, ValueError):
             connection.send(f"{type(exc).__name__}: {exc}")
         return
-    cache.keep_related_engine(relations.state)
+    cache.keep_related_engine(relations.state, digest(inputs))
 
 
 def _run(errand: Callable[[Callable[[], bool]], Any], asked: Callable[[], bool]) -> bytes:

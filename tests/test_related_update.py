@@ -184,6 +184,19 @@ def test_relate_with_previous_gives_the_lists_of_a_fresh_call() -> None:
     assert relate(edited, count=4, previous=first.state).lists == relate(edited, count=4).lists
 
 
+def test_the_lists_since_a_state_are_all_that_differ_from_its_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(update, "MAX_CHANGED_SHARE", 1.0)  # (an update, not a full run, on a small site)
+    docs = corpus(5, 300)
+    first = relate(docs, previous=None)
+    edited = [replace(d, text=d.text + " ceasefire envoy") if i == 40 else d for i, d in enumerate(docs)]
+    second = relate(edited, previous=first.state)
+    changed = second.lists_since(first.state)
+    assert changed is not None and 0 < len(changed) < len(docs)
+    assert {**first.lists, **changed} == second.lists
+    # other documents (one removed): no answer, all the lists are needed
+    assert relate(edited[1:], previous=first.state).lists_since(first.state) is None
+
+
 def test_changed_settings_or_a_site_much_changed_mean_a_full_run() -> None:
     docs = corpus(5, 80)
     weights = RelatedWeights()

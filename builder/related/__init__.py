@@ -63,6 +63,20 @@ class Relations:
         """Lists remembered from an earlier run (the build cache); they carry no explanations."""
         return cls(dict(lists), None, {slug: i for i, slug in enumerate(lists)})
 
+    def lists_since(self, previous: object) -> dict[str, tuple[str, ...]] | None:
+        """The lists that may differ from those of PREVIOUS (the `state` an earlier call was given
+        as its previous one), when both cover the same documents in the same order: the others
+        are that call's very lists. None when that is not so (use `lists`)."""
+        from builder.related.engine import Outcome
+
+        outcome = None if self._explainer is None else self._explainer.outcome
+        if not (isinstance(previous, Outcome) and outcome is not None and len(previous.docs) == len(outcome.docs)
+                and all(a.slug == b.slug for a, b in zip(previous.docs, outcome.docs, strict=True))):
+            return None
+        return {doc.slug: self.lists[doc.slug]
+                for doc, now, before in zip(outcome.docs, outcome.lists.items, previous.lists.items, strict=True)
+                if now is not before}
+
     @property
     def state(self) -> object | None:
         """The engine's state behind these lists (None for lists from the cache), picklable: pass
