@@ -197,6 +197,17 @@ def test_the_lists_since_a_state_are_all_that_differ_from_its_lists(monkeypatch:
     assert relate(edited[1:], previous=first.state).lists_since(first.state) is None
 
 
+def test_above_the_bound_no_raw_weights_are_kept_and_updates_map_every_document(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(update, "MAX_CHANGED_SHARE", 1.0)
+    monkeypatch.setattr(vectors, "KEEP_RAW_ENTRIES", 50)  # (a 100,000-article site's state stays smaller)
+    docs = corpus(5, 300)
+    first = relate(docs, previous=None)
+    assert first.state.vectors.raw is None  # type: ignore[attr-defined]
+    edited = [replace(d, text=d.text + " ceasefire envoy") if i == 40 else d for i, d in enumerate(docs)]
+    assert relate(edited, previous=first.state).lists == relate(edited, previous=None).lists
+
+
 def test_changed_settings_or_a_site_much_changed_mean_a_full_run() -> None:
     docs = corpus(5, 80)
     weights = RelatedWeights()

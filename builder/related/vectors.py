@@ -23,12 +23,16 @@ QUERY_TERMS = 30  # a query always keeps at least its strongest terms ...
 QUERY_WORK = 25_000_000  # ... and more while the whole search stays within this many postings
 LENT_TERMS = 30  # terms a document lends to its neighbours' expansion
 EXPANDED_TERMS = 40  # terms kept in a neighbourhood-expanded vector
+# The raw term weights (8 bytes an entry) are kept for updates up to this many entries, about
+# 40,000 articles: at 100,000 they would add 80 MB to the state, and an update holds the old and
+# the new at once (an edit there peaked at 1,989 MB instead of 1,813 MB, against 2 GB of memory).
+KEEP_RAW_ENTRIES = 4_000_000
 
 
 class TextVectors:
-    """The text matrix (documents x terms) and the vocabulary it was built over; with `raw`, the
-    weights before idf, pruning and normalising, from which text_vectors_after() makes the matrix
-    again after a few documents changed."""
+    """The text matrix (documents x terms) and the vocabulary it was built over; with `raw` (up to
+    KEEP_RAW_ENTRIES), the weights before idf, pruning and normalising, from which
+    text_vectors_after() makes the matrix again after a few documents changed."""
 
     def __init__(self, matrix: sp.csr_matrix, terms: list[str], raw: RawTerms | None = None) -> None:
         self.matrix = matrix
@@ -62,7 +66,7 @@ def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     cols, indptr = _columns(per_doc, index)
     del index
     raw = RawTerms(cols, indptr, _term_frequencies(analyses, indptr))
-    return TextVectors(_weighted(raw, len(vocab)), vocab, raw)
+    return TextVectors(_weighted(raw, len(vocab)), vocab, raw if cols.size <= KEEP_RAW_ENTRIES else None)
 
 
 def text_vectors_after(previous: TextVectors, analyses: Sequence[dict[str, Any]], changed: Sequence[int]) -> TextVectors:
@@ -102,7 +106,8 @@ def text_vectors_after(previous: TextVectors, analyses: Sequence[dict[str, Any]]
     np.cumsum(lengths, out=spliced_indptr[1:])
     spliced = RawTerms(np.concatenate(col_parts).astype(np.int32, copy=False), spliced_indptr,
                        np.concatenate(tf_parts))
-    return TextVectors(_weighted(spliced, len(vocab)), list(vocab), spliced)
+    return TextVectors(_weighted(spliced, len(vocab)), list(vocab),
+                       spliced if spliced.cols.size <= KEEP_RAW_ENTRIES else None)
 
 
 def _columns(per_doc: Sequence[Sequence[str]], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
