@@ -236,6 +236,10 @@ class MarkdownRenderer:
 
     def render(self, body: str, folder: str) -> Rendered:
         """`folder` is the article's content-relative folder, for resolving relative links."""
+        if "\x02" in body or "\x03" in body:
+            # Python-Markdown strips these (its placeholder markers) first, which can make a
+            # trigger: "a \x02 \n" ends in two spaces, a line break
+            body = body.replace("\x02", "").replace("\x03", "")
         md, links = self._instance_for(body)
         md.reset()
         links.folder = folder
