@@ -17,12 +17,15 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder import __version__
 from builder.compact import pickled_as_tuple
 from builder.heap import long_lived
 from builder.tablestore import TableStore
+
+if TYPE_CHECKING:
+    from builder.related_helper import RelatedHelper
 
 CACHE_DIR = ".cache"
 FORMAT = 1
@@ -217,7 +220,7 @@ class Cache:
         # The related engine's state after the last build, kept in memory by such a caller.
         self.relations: Any = None
         # A helper process working out this build's related lists (builder.related_helper); close() finishes it.
-        self.related_helper: Any = None
+        self.related_helper: RelatedHelper | None = None
         self.related_engine_key = ""  # see keep_related_engine
         # Tables of the state written early by set_aside(), with their listing.
         self._aside: dict[str, Any] = {}

@@ -2,8 +2,8 @@
 
 Updating the lists from the engine's saved state first needs numpy and scipy imported, the state
 and the articles' text analyses read from the cache: 0.3 s at 10,000 articles before any work.
-A helper forked before the articles are parsed does that on the other core while this process
-reads its cache and parses, then runs the caller's errand (if any) while it waits; it then
+A helper forked as the build starts does that on the other core while this process checks its
+inputs, reads its cache and parses, then runs the caller's errand (if any) while it waits; it then
 updates the lists while the build prepares its pages, sends them back, and writes the engine's
 new state while the build goes on. Whatever goes wrong in it, the caller works the lists out
 itself, and gets the same lists.
@@ -34,7 +34,7 @@ _CHANGED = "changed"  # tags an answer holding only the lists that may have chan
 # Above this much saved state the helper does not pay: the state and its update then sit in a
 # second process beside the build's own memory (2.2 GB together at 100,000 articles, whose state
 # is 226 MB on disk), and reading it competes with the build's own reading of the cache (an edit
-# took 20.1-21.6 s with the helper, 19.3-20.7 s without). At 10,000 articles it is 23 MB.
+# took 20.1-21.6 s with the helper, 19.3-20.7 s without). At 10,000 articles it is 31 MB.
 MAX_STATE_BYTES = 64 * 2**20
 
 
@@ -68,7 +68,7 @@ class RelatedHelper:
         existing = cache.related_helper
         if existing is not None:
             if not (existing._answered or existing._ended):
-                return existing  # type: ignore[no-any-return]
+                return existing
             existing.finish()
             cache.related_helper = None
         if not (cache.enabled and cache.persist) or cache.relations is not None or jobs == 1 or not can_fork():
