@@ -472,6 +472,54 @@ def test_a_build_with_nothing_to_do_stops_the_helper_it_started_at_once(tmp_path
     assert _build_with_spy(root) == {"answers": [True], "stops": 0, "listed": ["taken"]}
 
 
+# The incremental property test (tests/test_incremental.py) builds with --jobs 1, without the
+# related helper; these random edit sequences build as the CLI does, with a helper at every
+# edit (its early start, its walk of the output and its changed lists included), in a fresh
+# interpreter. BUILDER_HELPER_SEQUENCES=200 for a deeper run than CI's.
+_EDIT_SEQUENCES = """
+import json, random, shutil, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from test_incremental import NOW, Site, tree
+from builder import related_helper
+from builder.build import BuildOptions, build
+
+answers = []
+real_relate = related_helper.RelatedHelper.relate
+
+def relate(helper, *args, **kwargs):
+    answers.append((lists := real_relate(helper, *args, **kwargs)) is not None)
+    return lists
+
+related_helper.RelatedHelper.relate = relate
+kinds = ["add", "body", "title", "date", "updated", "topic", "tags", "draft", "delete", "rename", "template",
+         "config", "reads"]
+rng, work, mismatches = random.Random(1), Path(sys.argv[2]), []
+for number in range(int(sys.argv[3])):
+    root = work / f"site-{number}"
+    site = Site(root, rng.choice([5, 0]))
+    build(BuildOptions(root, root / "out", now=NOW, jobs=2))
+    for _ in range(rng.randint(1, 7)):
+        step = (rng.choice(kinds), rng.randint(0, 9), rng.randint(0, 9))
+        site.apply(step)
+        build(BuildOptions(root, root / "out", now=NOW, jobs=2))
+        build(BuildOptions(root, work / "clean", now=NOW, jobs=2, clean=True))
+        if tree(root / "out") != tree(work / "clean"):
+            mismatches.append([number, *step])
+        shutil.rmtree(work / "clean")
+print(json.dumps({"asked": len(answers), "answered": sum(answers), "mismatches": mismatches}))
+"""
+
+
+def test_random_edits_built_with_the_related_helper_equal_clean_builds(tmp_path: Path) -> None:
+    sequences = os.environ.get("BUILDER_HELPER_SEQUENCES", "20")
+    done = subprocess.run([sys.executable, "-c", _EDIT_SEQUENCES, str(Path(__file__).parent), str(tmp_path), sequences],
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["mismatches"] == []
+    assert result["answered"] == result["asked"] > 0  # the helper made every edit's lists
+
+
 def test_no_helper_for_a_big_state(tmp_path: Path) -> None:
     root = _portal(tmp_path / "s")
     build(BuildOptions(root, root / "site", now=NOW, jobs=1))
