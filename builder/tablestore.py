@@ -164,15 +164,4 @@ def _contained(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> bool:
 
 def _same(old: Mapping[Any, Any], new: Mapping[Any, Any]) -> bool:
     """Equal tables, checked by identity first: most entries are the very objects loaded."""
-    if old.keys() != new.keys():
-        return False
-    for key, value in new.items():
-        before = old[key]
-        if before is value:
-            continue
-        try:
-            if before != value:
-                return False
-        except ValueError:  # values holding arrays have no single truth value: count them as changed
-            return False
-    return True
+    return old.keys() == new.keys() and _contained(old, new)

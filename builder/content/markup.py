@@ -239,7 +239,7 @@ class MarkdownRenderer:
         if "\x02" in body or "\x03" in body:
             # Python-Markdown strips these (its placeholder markers) first, which can make a
             # trigger: "a \x02 \n" ends in two spaces, a line break
-            body = body.replace("\x02", "").replace("\x03", "")
+            body = _STASHED.sub("", body)
         md, links = self._instance_for(body)
         md.reset()
         links.folder = folder

@@ -160,9 +160,8 @@ def _text_vectors(previous: Outcome, analyses: Sequence[dict[str, Any]], docs: S
     made from its vectors, again only for documents whose analysis key changed."""
     if before is None or previous.vectors.raw is None:
         return text_vectors(analyses)
-    # (docs carrying a key are analysed by it: comparing the keys spares making 20,000 of them)
     changed = [i for i, (doc, old) in enumerate(zip(docs, before, strict=True))
-               if old is None or (doc.key != old.key if doc.key and old.key else analysis_key(doc) != analysis_key(old))]
+               if old is None or analysis_key(doc) != analysis_key(old)]
     return text_vectors_after(previous.vectors, analyses, changed)
 
 

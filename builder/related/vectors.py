@@ -65,8 +65,7 @@ def text_vectors(analyses: Sequence[dict[str, Any]]) -> TextVectors:
     index = {term: i for i, term in enumerate(vocab)}
     cols, indptr = _columns(per_doc, index)
     del index
-    raw = RawTerms(cols, indptr, _term_frequencies(analyses, indptr))
-    return TextVectors(_weighted(raw, len(vocab)), vocab, raw if cols.size <= KEEP_RAW_ENTRIES else None)
+    return _vectors(RawTerms(cols, indptr, _term_frequencies(analyses, indptr)), vocab)
 
 
 def text_vectors_after(previous: TextVectors, analyses: Sequence[dict[str, Any]], changed: Sequence[int]) -> TextVectors:
@@ -105,10 +104,13 @@ def text_vectors_after(previous: TextVectors, analyses: Sequence[dict[str, Any]]
     tf_parts.append(raw.tf[start:])
     spliced_indptr = np.zeros(len(analyses) + 1, dtype=np.int64)
     np.cumsum(lengths, out=spliced_indptr[1:])
-    spliced = RawTerms(np.concatenate(col_parts).astype(np.int32, copy=False), spliced_indptr,
-                       np.concatenate(tf_parts))
-    return TextVectors(_weighted(spliced, len(vocab)), list(vocab),
-                       spliced if spliced.cols.size <= KEEP_RAW_ENTRIES else None)
+    return _vectors(RawTerms(np.concatenate(col_parts).astype(np.int32, copy=False), spliced_indptr,
+                             np.concatenate(tf_parts)), list(vocab))
+
+
+def _vectors(raw: RawTerms, vocab: list[str]) -> TextVectors:
+    """The vectors of RAW over VOCAB, keeping RAW for updates up to KEEP_RAW_ENTRIES."""
+    return TextVectors(_weighted(raw, len(vocab)), vocab, raw if raw.cols.size <= KEEP_RAW_ENTRIES else None)
 
 
 def _columns(per_doc: Sequence[Sequence[str]], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
