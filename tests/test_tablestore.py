@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +17,20 @@ def pieces(folder: Path) -> set[str]:
     return {p.name for p in folder.glob(f"{PREFIX}*")}
 
 
-def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
+def saved_cards(folder: Path, per_piece: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """5,000 entries saved in FOLDER: the table and its listing."""
     table = {f"article-{n}": ("digest", n) for n in range(5000)}
-    first = TableStore(tmp_path, per_piece={"cards": 2000})
-    listing = first.save({"cards": table})
-    first.collect(listing)
+    return table, saved(TableStore(folder, per_piece={"cards": per_piece}), table)
+
+
+def saved(store: TableStore, cards: dict[str, Any]) -> dict[str, Any]:
+    listing = store.save({"cards": cards})
+    store.collect(listing)
+    return listing
+
+
+def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
+    table, listing = saved_cards(tmp_path, 2000)
     before = pieces(tmp_path)
     assert len(before) == 3  # one piece per 2,000 entries
 
@@ -28,26 +38,21 @@ def test_a_save_after_one_change_rewrites_one_piece(tmp_path: Path) -> None:
     loaded = again.load(listing)
     assert loaded == {"cards": table}
     changed = {**loaded["cards"], "article-7": ("other digest", 7)}
-    new_listing = again.save({"cards": changed})
-    again.collect(new_listing)
+    new_listing = saved(again, changed)
     after = pieces(tmp_path)
     assert len(after - before) == 1 and len(before - after) == 1  # one piece replaced, the old one deleted
     assert TableStore(tmp_path).load(new_listing) == {"cards": changed}
 
 
 def test_a_save_after_adding_and_removing_entries_rewrites_only_their_pieces(tmp_path: Path) -> None:
-    table = {f"article-{n}": ("digest", n) for n in range(5000)}
-    first = TableStore(tmp_path, per_piece={"cards": 500})
-    listing = first.save({"cards": table})
-    first.collect(listing)
+    _table, listing = saved_cards(tmp_path, 500)
     before = pieces(tmp_path)
 
     again = TableStore(tmp_path, per_piece={"cards": 500})
     changed = dict(again.load(listing)["cards"])
     del changed["article-7"]
     changed["article-new"] = ("digest", -1)
-    new_listing = again.save({"cards": changed})
-    again.collect(new_listing)
+    new_listing = saved(again, changed)
     count = new_listing["cards"][0]
     touched = {bucket_of("article-7", count), bucket_of("article-new", count)}
     assert len(pieces(tmp_path) - before) == len(touched) == len(before - pieces(tmp_path))
