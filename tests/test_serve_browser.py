@@ -141,6 +141,8 @@ def test_an_atomic_rename_save_is_one_rebuild(served: Served, page: Page) -> Non
     expect(page.locator("main")).to_contain_text("Saved the careful way.", timeout=2000)
     after = status_of(session)
     assert after["build"] == before + 1
+    # (the reloaded page's text can show before its live-reload script has run and set this)
+    page.wait_for_function("window.__builder !== undefined", timeout=2000)
     assert page.evaluate("window.__builder.served") == before + 1
 
 
