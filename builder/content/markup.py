@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import markdown
+from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
 from markdown.extensions import Extension
 from markdown.extensions.extra import extensions as extra_extensions
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
@@ -39,12 +40,14 @@ INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "backtick": ("`",),
     "escape": ("\\",),
     "footnote": ("[^",),
-    "reference": ("[",),
     "link": ("[",),
     "image_link": ("![",),
-    "image_reference": ("![",),
-    "short_reference": ("[",),
-    "short_image_ref": ("![",),
+    # [text][id], [id] and their images stand for links only where the body defines an id
+    # ("[id]: url", which Python-Markdown's pattern spells with "]:" adjacent)
+    "reference": ("]:",),
+    "short_reference": ("]:",),
+    "image_reference": ("]:",),
+    "short_image_ref": ("]:",),
     "autolink": ("<",),
     "automail": ("<",),
     "linebreak": ("  ", "\t"),
@@ -62,18 +65,23 @@ PROCESSOR_TRIGGERS: dict[str, tuple[str, ...]] = {
     "unescape": ("\\",),
     "builder_links": ("[",),
 }
+# Block processors, by the same rule: the one that reads "[id]: url" definitions tries its
+# expression on every block.
+BLOCK_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "reference": ("]:",),
+}
 # The parts of "extra" (markdown.extensions.extra.extensions), by the same rule.
 EXTRA_TRIGGERS: dict[str, tuple[str, ...]] = {
     "fenced_code": ("```", "~~~"),
     "footnotes": ("[^", "///Footnotes Go Here///"),
     "attr_list": ("{",),
-    "def_list": (":",),
+    "def_list": (": ", ":\t"),  # a definition line starts ": " (a tab becomes spaces)
     "tables": ("|",),
     "abbr": ("*[",),
     "md_in_html": ("<",),
 }
 _TOC_MARKER = "[TOC]"  # the toc extension's marker for a table of contents
-_ALL_TRIGGERS = tuple(sorted({trigger for triggers_of in (INLINE_TRIGGERS, PROCESSOR_TRIGGERS, EXTRA_TRIGGERS)
+_ALL_TRIGGERS = tuple(sorted({trigger for triggers_of in (INLINE_TRIGGERS, PROCESSOR_TRIGGERS, BLOCK_TRIGGERS, EXTRA_TRIGGERS)
                               for triggers in triggers_of.values() for trigger in triggers} | {_TOC_MARKER}))
 
 _BLOCK_TAG = re.compile(
@@ -88,7 +96,7 @@ _STASHED = re.compile("[\x02\x03]")
 @dataclass(frozen=True, slots=True)
 class Rendered:
     html: str
-    text: str
+    text: str  # the body's words: tags dropped, entities decoded, spacing as the HTML has it
     first_paragraph: str
     headings: tuple[Heading, ...]
     links: tuple[str, ...]
@@ -181,6 +189,28 @@ class _LinkExtension(Extension):
         md.treeprocessors.register(_HeadingLeveller(md), "builder_heading_levels", 14)
 
 
+class _HashHeaders(HashHeaderProcessor):
+    """Python-Markdown's '#' headings, asking its expression only about blocks with a '#': it tries
+    `(?:^|\n)` at every position of every block (about 2 % of a build's CPU, for a few headings)."""
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return "#" in block and super().test(parent, block)
+
+
+class _Quotes(BlockQuoteProcessor):
+    """Python-Markdown's '>' block quotes, asking its expression only about blocks with a '>'."""
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return ">" in block and super().test(parent, block)
+
+
+class _QuickBlockTests(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        # the same names and priorities as Python-Markdown's own (markdown.blockprocessors)
+        md.parser.blockprocessors.register(_HashHeaders(md.parser), "hashheader", 70)
+        md.parser.blockprocessors.register(_Quotes(md.parser), "quote", 20)
+
+
 def _builtin_extension(name: str) -> Extension:
     """One of Python-Markdown's own extensions, made from its module: given by name, Python-Markdown
     looks it up among every installed package's entry points first (0.02 s, once per process)."""
@@ -196,7 +226,8 @@ class MarkdownRenderer:
         self._asset_prefix = asset_prefix
         # by which trigger strings a body holds, and by the parts those leave in
         self._by_triggers: dict[tuple[bool, ...], tuple[markdown.Markdown, _LinkRewriter]] = {}
-        self._by_parts: dict[tuple[frozenset[str], tuple[str, ...], bool], tuple[markdown.Markdown, _LinkRewriter]] = {}
+        self._by_parts: dict[tuple[frozenset[str], frozenset[str], tuple[str, ...], bool],
+                             tuple[markdown.Markdown, _LinkRewriter]] = {}
 
     def _instance_for(self, body: str) -> tuple[markdown.Markdown, _LinkRewriter]:
         """A Markdown instance without the parts that can do nothing for `body` (few distinct sets
@@ -213,16 +244,17 @@ class MarkdownRenderer:
         """The instance for a body holding the trigger strings PRESENT (and no others)."""
         absent = frozenset(name for triggers_of in (INLINE_TRIGGERS, PROCESSOR_TRIGGERS)
                            for name, triggers in triggers_of.items() if present.isdisjoint(triggers))
+        absent_blocks = frozenset(name for name, triggers in BLOCK_TRIGGERS.items() if present.isdisjoint(triggers))
         extra = tuple(name for name in extra_extensions
                       if name not in EXTRA_TRIGGERS or not present.isdisjoint(EXTRA_TRIGGERS[name]))
         contents = _TOC_MARKER in present
-        instance = self._by_parts.get((absent, extra, contents))
+        instance = self._by_parts.get((absent, absent_blocks, extra, contents))
         if instance is None:
             md = markdown.Markdown(
                 extensions=[*map(_builtin_extension, extra),
                             _Toc(**EXTENSION_CONFIGS["toc"], marker=_TOC_MARKER if contents else ""),
                             *(_builtin_extension(e) for e in EXTENSIONS if e not in ("extra", "toc")),
-                            _LinkExtension()],
+                            _LinkExtension(), _QuickBlockTests()],
                 output_format="html",
             )
             links: _LinkRewriter = md.treeprocessors["builder_links"]
@@ -231,16 +263,18 @@ class MarkdownRenderer:
                 for registry in (md.inlinePatterns, md.preprocessors, md.treeprocessors):
                     if name in registry:
                         registry.deregister(name)
-            instance = self._by_parts[(absent, extra, contents)] = (md, links)
+            for name in absent_blocks:
+                md.parser.blockprocessors.deregister(name)
+            instance = self._by_parts[(absent, absent_blocks, extra, contents)] = (md, links)
         return instance
 
     def render(self, body: str, folder: str) -> Rendered:
         """`folder` is the article's content-relative folder, for resolving relative links."""
-        if "\x02" in body or "\x03" in body:
-            # Python-Markdown strips these (its placeholder markers) first, which can make a
-            # trigger: "a \x02 \n" ends in two spaces, a line break
-            body = _STASHED.sub("", body)
-        md, links = self._instance_for(body)
+        # Python-Markdown strips these (its placeholder markers) before parsing, which can make a
+        # trigger ("a \x02 \n" ends in two spaces, a line break), so the instance is chosen by the
+        # text without them; it still converts the body as written ("\t\x02" is not blank to it).
+        seen = _STASHED.sub("", body) if "\x02" in body or "\x03" in body else body
+        md, links = self._instance_for(seen)
         md.reset()
         links.folder = folder
         links.found = []  # an empty body skips the tree processors: no links, not the last body's
@@ -248,7 +282,7 @@ class MarkdownRenderer:
         if self._sanitize:
             body_html = sanitize_html(body_html)
         headings = tuple(_flatten(md.toc_tokens))
-        text = plain_text(body_html)
+        text = _words_of(body_html)  # its readers split it into words: collapsing spaces is wasted
         first = _FIRST_PARAGRAPH.search(body_html)
         return Rendered(
             html=body_html,
@@ -283,12 +317,18 @@ def sanitize_html(fragment: str) -> str:
 
 def plain_text(fragment: str) -> str:
     """Readable text of an HTML fragment: tags dropped, entities decoded, spaces collapsed."""
+    # split() and \s agree on what is a space (str.isspace); joining the words is 3x faster than a
+    # regular expression replacing every space between them.
+    return " ".join(_words_of(fragment).split())
+
+
+def _words_of(fragment: str) -> str:
+    """The text of an HTML fragment with tags dropped (block tags part words) and entities decoded;
+    spaces are left as they are (collapsing them is most of plain_text's time)."""
     without_tags = _TAG.sub("", _BLOCK_TAG.sub(" ", fragment))
     if "\x02" in without_tags or "\x03" in without_tags:
         without_tags = _STASHED.sub("", without_tags)
-    # split() and \s agree on what is a space (str.isspace); joining the words is 3x faster than a
-    # regular expression replacing every space between them.
-    return " ".join(html.unescape(without_tags).split())
+    return html.unescape(without_tags)
 
 
 def _flatten(tokens: list[dict[str, object]]) -> list[Heading]:
