@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from builder.render import Renderer, by_reads
 
 
@@ -58,3 +60,43 @@ def test_by_reads_sorts_most_read_first_and_unknown_last() -> None:
 
     cards = [Card("a", None, 5), Card("b", 10, 1), Card("c", 99, 2), Card("d", None, 9), Card("e", 10, 3)]
     assert [c.slug for c in by_reads(cards)] == ["c", "e", "b", "d", "a"]
+
+
+def test_cached_makes_a_macro_piece_once_per_set_of_arguments(tmp_path: Path) -> None:
+    (tmp_path / "_macros.html").write_text("{% macro card(c, level=2) %}<h{{ level }}>{{ c }}</h{{ level }}>{% endmacro %}")
+    (tmp_path / "page.html").write_text('{% import "_macros.html" as m %}'
+                                        "{% for c in page %}{{ cached(m.card, c, level=3) }}{{ m.card(c) }}{% endfor %}")
+    renderer = renderer_for(tmp_path)
+    spec = SimpleNamespace(template="page.html", page=["a&b", "c", "a&b"], path="index.html")
+    expected = b"<h3>a&amp;b</h3><h2>a&amp;b</h2><h3>c</h3><h2>c</h2><h3>a&amp;b</h3><h2>a&amp;b</h2>"
+    assert renderer.render(spec) == expected  # type: ignore[arg-type]
+    assert renderer.render(spec) == expected  # type: ignore[arg-type]
+    assert (renderer.cached.calls, renderer.cached.made) == (6, 2)  # the imported macro is the same each page
+
+
+def test_cached_keys_on_every_argument_and_still_calls_with_unhashable_ones() -> None:
+    from builder import render
+
+    made: list[tuple[object, ...]] = []
+
+    def piece(*args: object, **kwargs: object) -> str:
+        made.append((args, kwargs))
+        return f"{args}{sorted(kwargs.items())}"
+
+    cached = render._CachedPieces()
+    assert cached(piece, 1, a=1, b=2) == cached(piece, 1, b=2, a=1) == "(1,)[('a', 1), ('b', 2)]"
+    assert cached(piece, 1, a=2, b=2) != cached(piece, 2, a=1, b=2)
+    assert len(made) == 3
+    assert cached(piece, [1]) == cached(piece, [1]) and len(made) == 5  # a list is no key: made each time
+
+
+def test_cached_starts_afresh_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    from builder import render
+
+    monkeypatch.setattr(render, "CACHED_PIECES", 3)
+    cached = render._CachedPieces()
+    for n in range(7):
+        cached(str, n)
+    assert len(cached._made) == 1 and cached.made == 7
+    cached(str, 6)
+    assert cached.made == 7
