@@ -182,3 +182,9 @@ def test_quicker_block_tests_keep_python_markdowns_order() -> None:
     assert [type(p).__name__.lstrip("_") for p in ours] == [
         {"HashHeaderProcessor": "HashHeaders", "BlockQuoteProcessor": "Quotes"}.get(type(p).__name__, type(p).__name__)
         for p in stock]
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")), deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=3)), max_size=30).map("".join))
+def test_triggers_are_found_as_plain_substring_tests_find_them(body: str) -> None:
+    assert markup._triggers_in(body) == tuple(trigger in body for trigger in markup._ALL_TRIGGERS)

@@ -83,6 +83,11 @@ EXTRA_TRIGGERS: dict[str, tuple[str, ...]] = {
 _TOC_MARKER = "[TOC]"  # the toc extension's marker for a table of contents
 _ALL_TRIGGERS = tuple(sorted({trigger for triggers_of in (INLINE_TRIGGERS, PROCESSOR_TRIGGERS, BLOCK_TRIGGERS, EXTRA_TRIGGERS)
                               for triggers in triggers_of.values() for trigger in triggers} | {_TOC_MARKER}))
+# A single character is found by a vectorised scan; a longer string costs a scan of its own (4-8 us
+# in a news article), so it is looked for only when each of its characters occurs.
+_TRIGGER_CHARS = tuple(sorted({char for trigger in _ALL_TRIGGERS for char in trigger}))
+_LONGER_TRIGGERS = tuple((index, trigger, tuple(set(trigger)))
+                         for index, trigger in enumerate(_ALL_TRIGGERS) if len(trigger) > 1)
 
 _BLOCK_TAG = re.compile(
     r"</?(?:p|div|h[1-6]|li|ul|ol|br|td|th|tr|table|blockquote|pre|hr|figure|figcaption|dl|dd|dt|section)\b[^>]*>",
@@ -218,6 +223,16 @@ def _builtin_extension(name: str) -> Extension:
     return extension
 
 
+def _triggers_in(body: str) -> tuple[bool, ...]:
+    """For each of _ALL_TRIGGERS, whether BODY contains it."""
+    has = dict(zip(_TRIGGER_CHARS, map(body.__contains__, _TRIGGER_CHARS)))
+    found = [len(trigger) == 1 and has[trigger] for trigger in _ALL_TRIGGERS]
+    for index, trigger, chars in _LONGER_TRIGGERS:
+        if all(map(has.__getitem__, chars)):
+            found[index] = trigger in body
+    return tuple(found)
+
+
 class MarkdownRenderer:
     """Converts article bodies; not thread-safe, so each worker process holds its own."""
 
@@ -232,8 +247,9 @@ class MarkdownRenderer:
     def _instance_for(self, body: str) -> tuple[markdown.Markdown, _LinkRewriter]:
         """A Markdown instance without the parts that can do nothing for `body` (few distinct sets
         occur, so each instance is built once). Each trigger string is looked for once: asking
-        part by part looked for the shared ones ('[', '<') again and again, 55 us a body."""
-        found = tuple(map(body.__contains__, _ALL_TRIGGERS))
+        part by part looked for the shared ones ('[', '<') again and again, 55 us a body.
+        `found` is the same tuple as map(body.__contains__, _ALL_TRIGGERS), in 30 us instead of 47."""
+        found = _triggers_in(body)
         instance = self._by_triggers.get(found)
         if instance is None:
             present = {trigger for trigger, there in zip(_ALL_TRIGGERS, found) if there}
