@@ -438,3 +438,19 @@ def test_reading_analyses_and_analysing_an_article_need_no_numpy(tmp_path: pathl
     """)
     result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_counts_beyond_what_two_bytes_hold_are_clipped() -> None:
+    import array
+    import sys
+
+    from builder.related.analyze import Analyzer
+
+    d = replace(doc("wells-north"), title="Wells", summary="Wells and pumps", text="wells " * 70_000 + "pumps")
+    analysis = Analyzer("en").analyze(d)
+    counts = array.array("H", analysis["counts"])  # per term: title, summary, text, little-endian
+    if sys.byteorder == "big":
+        counts.byteswap()
+    rows = dict(zip(analysis["terms"], zip(counts[0::3], counts[1::3], counts[2::3])))
+    assert rows["well"] == (1, 1, 65_535) and rows["pump"] == (0, 1, 1)
+    assert analysis["surface"] == ("pumps", "wells")

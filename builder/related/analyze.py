@@ -6,6 +6,7 @@ import re
 import sys
 from array import array
 from collections import Counter
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from builder.related.stopwords import ENGLISH
@@ -98,7 +99,10 @@ class Analyzer:
         # uint16 and shared (interned) strings keep a 100,000-article cache small; plain bytes,
         # not a NumPy array, so reading the cache or analysing one edited article needs no NumPy
         # (the related engine reads them with numpy.frombuffer)
-        packed = array("H", [min(n, 65535) for t in terms for n in per_stem[t]])
+        try:
+            packed = array("H", chain.from_iterable(map(per_stem.__getitem__, terms)))
+        except OverflowError:  # a word more than 65,535 times in one field
+            packed = array("H", [min(n, 65535) for t in terms for n in per_stem[t]])
         if sys.byteorder != "little":
             packed.byteswap()
         return {
@@ -106,7 +110,7 @@ class Analyzer:
             "stemmer": self.stemmer_name,
             "terms": terms,
             "counts": packed.tobytes(),  # per term: title, summary and text counts, little-endian
-            "surface": tuple(sys.intern(best[t][1]) for t in terms),
+            "surface": tuple([sys.intern(best[t][1]) for t in terms]),
         }
 
     def usable(self, analysis: Any) -> bool:
