@@ -5,7 +5,9 @@ assemble the site model and choose related articles. Nothing here writes to the 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -122,8 +124,16 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
                                 f"run builder in the site folder or pass --source; looked in {source}"))
     # (gets ready while this process parses; build() starts it earlier still)
     helper = None if explain else RelatedHelper.start(cache, jobs)
+    importing: list[threading.Thread] = []
+
+    def while_parsing() -> None:  # the engine will run in this process, idle while workers parse
+        importing.append(threading.Thread(target=importlib.import_module, args=(RELATED_ENGINE,), daemon=True))
+        importing[0].start()
+
     articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress,
-                                          stats)
+                                          stats, while_parsing=while_parsing if helper is None else None)
+    for thread in importing:
+        thread.join()  # (before anything forks again: a fork amid an import copies its locks held)
     watch.lap("parse")
     data_texts = {}
     for rel in tree.data_files:
@@ -164,6 +174,11 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     return loaded
 
 
+# The related engine's module: importing it (NumPy, SciPy) takes 0.2 s, which a build that works
+# the lists out itself spends while its parse workers run instead of after them.
+RELATED_ENGINE = "builder.related.engine"
+
+
 def parse_settings(config: SiteConfig) -> dict[str, Any]:
     """Everything besides the file's bytes that parsing depends on."""
     return {"base_path": config.base_path, "timezone": config.timezone, "sanitize": config.sanitize,
@@ -172,10 +187,12 @@ def parse_settings(config: SiteConfig) -> dict[str, Any]:
 
 def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
                 warnings: list[Problem], jobs: int | None, progress: Progress | None,
-                stats: Mapping[str, os.stat_result]) -> tuple[list[Article], int, dict[str, Any]]:
+                stats: Mapping[str, os.stat_result], while_parsing: Callable[[], None] | None = None,
+                ) -> tuple[list[Article], int, dict[str, Any]]:
     """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise.
-    STATS holds file stats already taken, by site-relative path. Returns the articles, how many
-    were parsed, and the text analyses made for those."""
+    STATS holds file stats already taken, by site-relative path. WHILE_PARSING is called once the
+    first parsed files are back (any worker processes have started by then). Returns the
+    articles, how many were parsed, and the text analyses made for those."""
     settings = parse_settings(config)
     key = digest(repr((__version__, markdown.__version__, EXTENSIONS, sorted(EXTENSION_CONFIGS), settings)).encode())
     old = cache.state
@@ -232,6 +249,9 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
                 analyses[made] = new_analyses[made] = shared_words(analysis)
             result.body_html = result.text = ""  # the body is in the store; the text was analysed
             results[rel] = result
+        if while_parsing is not None:
+            while_parsing()
+            while_parsing = None
         if progress:
             progress("parse", done, len(todo))
     cache.state.analyses = analyses

@@ -1,4 +1,5 @@
-"""A card's token changes exactly when the card does: a body edit must not re-plan every listing."""
+"""What loading a site hands on: card tokens that change exactly when the card does (a body edit must
+not re-plan every listing), the related engine's rows, and the engine imported while articles parse."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import article
 
 from builder.content.model import ImageRef
@@ -63,3 +65,32 @@ def test_related_rows_are_the_articles_as_the_engine_reads_them(
     assert doc.pins == first.related_pins and doc.excludes == first.related_exclude
     assert doc.key == f"{first.digest}:{loaded.config.language}"
     assert RelatedDoc.from_row(doc.as_row()) == doc
+
+
+def test_a_build_that_relates_articles_itself_imports_the_engine_while_they_are_parsed(
+        make_site: Callable[[dict[str, str | bytes]], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import threading
+
+    from builder import load
+
+    root = make_site({f"content/peace/a{n}.md": article(f"Wells {n}", topic="Peace") for n in range(3)})
+    real = importlib.import_module
+    asked: list[tuple[str, bool, int]] = []
+    parsed = []
+    real_parse = load._parse_files
+
+    def parse_files(*args: object) -> object:
+        out = real_parse(*args)  # type: ignore[arg-type]
+        parsed.append(len(out))
+        return out
+
+    def import_module(name: str, package: str | None = None) -> object:
+        asked.append((name, threading.current_thread() is threading.main_thread(), sum(parsed)))
+        return real(name, package)
+
+    monkeypatch.setattr(load, "_parse_files", parse_files)
+    monkeypatch.setattr(importlib, "import_module", import_module)
+    loaded = load_site(root, now=datetime(2026, 11, 27, tzinfo=UTC), jobs=1)
+    assert [(main, done > 0) for name, main, done in asked if name == load.RELATED_ENGINE] == [(False, True)]
+    assert set(loaded.relations.lists) == {"wells-0", "wells-1", "wells-2"}
