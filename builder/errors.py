@@ -31,13 +31,14 @@ class Problem:
 
 
 # Control characters from file names or front matter must not reach the terminal as they are:
-# a newline would split a problem in two, an escape sequence could rewrite the screen.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# a newline would split a problem in two, an escape sequence could rewrite the screen. The
+# Unicode line and paragraph separators split a line too (for str.splitlines and many editors).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def printable(text: str, *, keep_newlines: bool = False) -> str:
-    """TEXT with control characters written as escapes (\\n, \\x1b)."""
+    """TEXT with control characters and line separators written as escapes (\\n, \\x1b, \\u2028)."""
     pattern = _CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL
     return pattern.sub(lambda m: repr(m.group())[1:-1], text)
 
