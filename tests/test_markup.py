@@ -137,7 +137,7 @@ _PIECES = st.sampled_from([
     "UN", "\n```\n", "\n~~~\n", ":", "\n: ", "\"", "'", "--", "...", "{", "}", "{: #x }", '<div markdown="1">',
     "</div>", "\n|---|---|\n", "///Footnotes Go Here///", "[TOC]", "\n\n## Talks\n\n", "\n### Talks *again*\n",
     "\x02", "\x0292\x03", "\\*", "<https://example.org/a>", "<other.md>", "]:", "[r]:", ": ", ":\t", "#", ">",
-    "\n:\t", "\n==\n", "\n--\n",
+    "\n:\t", "\n==\n", "\n--\n", "\n- - -\n", "\n* * *", "___", "\n  ---", "-", "=", "\n=",
 ])
 
 
@@ -175,12 +175,13 @@ def test_a_table_of_contents_only_where_the_body_asks_for_one() -> None:
 
 
 def test_quicker_block_tests_keep_python_markdowns_order() -> None:
-    """The '#' and '>' processors are replaced by subclasses asking for their character first;
+    """The '#', '>', underline and rule processors are replaced by subclasses asking for their characters first;
     they must sit where Python-Markdown's own do, or blocks would be tried in another order."""
     stock = markdown.Markdown().parser.blockprocessors
     ours = markdown.Markdown(extensions=[markup._QuickBlockTests()]).parser.blockprocessors
     assert [type(p).__name__.lstrip("_") for p in ours] == [
-        {"HashHeaderProcessor": "HashHeaders", "BlockQuoteProcessor": "Quotes"}.get(type(p).__name__, type(p).__name__)
+        {"HashHeaderProcessor": "HashHeaders", "BlockQuoteProcessor": "Quotes", "SetextHeaderProcessor": "SetextHeaders",
+         "HRProcessor": "Rules"}.get(type(p).__name__, type(p).__name__)
         for p in stock]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import markdown
-from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
+from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 from markdown.extensions import Extension
 from markdown.extensions.extra import extensions as extra_extensions
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
@@ -116,6 +116,10 @@ class _LinkRewriter(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         self.found = []
+        if next(root.iter("img"), None) is None:  # most bodies: no figure to make, only links to rewrite
+            for element in root.iter("a"):  # (the tag filtered by ElementTree, not in Python)
+                self._rewrite(element, "href", is_image=False)
+            return
         for parent in root.iter():
             for index, child in enumerate(list(parent)):
                 if child.tag == "p" and len(child) == 1 and child[0].tag == "img" and not (child.text or "").strip() \
@@ -209,10 +213,29 @@ class _Quotes(BlockQuoteProcessor):
         return ">" in block and super().test(parent, block)
 
 
+class _SetextHeaders(SetextHeaderProcessor):
+    """Python-Markdown's underlined headings, asking its expression only about blocks whose second
+    line starts with '=' or '-': its lazy `^.*?\n` tries every character of the first line."""
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        newline = block.find("\n")
+        return newline >= 0 and block[newline + 1:newline + 2] in ("=", "-") and super().test(parent, block)
+
+
+class _Rules(HRProcessor):
+    """Python-Markdown's horizontal rules, asking its expression only about blocks holding three
+    of '-', '*' or '_' (a rule is three of one of them): it tries every position of every block."""
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return (block.count("-") > 2 or block.count("*") > 2 or block.count("_") > 2) and super().test(parent, block)
+
+
 class _QuickBlockTests(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         # the same names and priorities as Python-Markdown's own (markdown.blockprocessors)
         md.parser.blockprocessors.register(_HashHeaders(md.parser), "hashheader", 70)
+        md.parser.blockprocessors.register(_SetextHeaders(md.parser), "setextheader", 60)
+        md.parser.blockprocessors.register(_Rules(md.parser), "hr", 50)
         md.parser.blockprocessors.register(_Quotes(md.parser), "quote", 20)
 
 
