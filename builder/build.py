@@ -268,6 +268,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     job = _RenderJob(specs, renderer, writer.output, writer.staging)
     seen: set[tuple[str, int | None, str]] = set()
     done = 0
+    feeds_written = False
     for batch in map_chunks(_render_pages, todo, jobs=jobs, shared=job, needs_fork=True):
         for index, staged, problem in batch:
             done += 1
@@ -281,14 +282,19 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
                     problems.append(problem)
         if progress:
             progress("render", done, len(todo))
-    loaded.watch.lap("render")
-    write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
-    write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
+        if not feeds_written:  # (needing no page, they are written while render workers have work queued)
+            write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
+            write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
+            feeds_written = True
+    if not feeds_written:
+        write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
+        write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
+    loaded.watch.lap("render, feeds, sitemaps")
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
     for rel, path in statics.items():
         writer.copy(f"static/{rel}", path)
-    loaded.watch.lap("feeds, sitemaps, files")
+    loaded.watch.lap("files")
     cache.state.image_sizes = prep.sizes.known
     cache.state.units = unit_records(plan, new_keys)
     cache.state.cards = cards
