@@ -269,6 +269,11 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     seen: set[tuple[str, int | None, str]] = set()
     done = 0
     feeds_written = False
+
+    def write_feeds_and_sitemaps() -> None:
+        write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
+        write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
+
     for batch in map_chunks(_render_pages, todo, jobs=jobs, shared=job, needs_fork=True):
         for index, staged, problem in batch:
             done += 1
@@ -283,12 +288,10 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
         if progress:
             progress("render", done, len(todo))
         if not feeds_written:  # (needing no page, they are written while render workers have work queued)
-            write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
-            write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
+            write_feeds_and_sitemaps()
             feeds_written = True
     if not feeds_written:
-        write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
-        write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
+        write_feeds_and_sitemaps()
     loaded.watch.lap("render, feeds, sitemaps")
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
