@@ -137,7 +137,7 @@ _PIECES = st.sampled_from([
     "UN", "\n```\n", "\n~~~\n", ":", "\n: ", "\"", "'", "--", "...", "{", "}", "{: #x }", '<div markdown="1">',
     "</div>", "\n|---|---|\n", "///Footnotes Go Here///", "[TOC]", "\n\n## Talks\n\n", "\n### Talks *again*\n",
     "\x02", "\x0292\x03", "\\*", "<https://example.org/a>", "<other.md>", "]:", "[r]:", ": ", ":\t", "#", ">",
-    "\n:\t", "\n==\n", "\n--\n", "\n- - -\n", "\n* * *", "___", "\n  ---", "-", "=", "\n=",
+    "\n:\t", "\n==\n", "\n--\n", "\n- - -\n", "\n* * *", "___", "\n  ---", "-", "=", "\n=", "\r", "\r\n", "\x03",
 ])
 
 
@@ -146,6 +146,8 @@ _PIECES = st.sampled_from([
 @example("word \x02 \n```\n")  # Python-Markdown drops STX first: two spaces, a line break (found by this test)
 @example("a\x03\x02*b*")
 @example("\t\x02")  # not blank to Python-Markdown, though blank without STX: an empty code block
+@example("\n==\n ")  # a last line of spaces: emptied by Python-Markdown's whitespace normaliser
+@example("Ceasefire\r\n==")  # CR LF line ends
 def test_leaving_out_absent_inline_patterns_changes_nothing_for_any_body(body: str) -> None:
     links: list[str] = []
     out = MarkdownRenderer().render(body, "news")
@@ -175,14 +177,17 @@ def test_a_table_of_contents_only_where_the_body_asks_for_one() -> None:
 
 
 def test_quicker_block_tests_keep_python_markdowns_order() -> None:
-    """The '#', '>', underline and rule processors are replaced by subclasses asking for their characters first;
-    they must sit where Python-Markdown's own do, or blocks would be tried in another order."""
+    """The '#', '>', underline and rule processors (and the whitespace normaliser) are replaced by subclasses
+    asking for their characters first; they must sit where Python-Markdown's own do, or run in another order."""
     stock = markdown.Markdown().parser.blockprocessors
     ours = markdown.Markdown(extensions=[markup._QuickBlockTests()]).parser.blockprocessors
     assert [type(p).__name__.lstrip("_") for p in ours] == [
         {"HashHeaderProcessor": "HashHeaders", "BlockQuoteProcessor": "Quotes", "SetextHeaderProcessor": "SetextHeaders",
          "HRProcessor": "Rules"}.get(type(p).__name__, type(p).__name__)
         for p in stock]
+    stock_first = [type(p).__name__ for p in markdown.Markdown().preprocessors]
+    ours_first = [type(p).__name__ for p in markdown.Markdown(extensions=[markup._QuickBlockTests()]).preprocessors]
+    assert ours_first == [{"NormalizeWhitespace": "_Whitespace"}.get(name, name) for name in stock_first]
 
 
 @settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")), deadline=None)
