@@ -18,9 +18,12 @@ _TAG_SPLIT = re.compile(r"(<[^>]*>)")
 _DASHES = (("---", "\u2014"), ("--", "\u2013"), ("...", "\u2026"))
 _OPENING_CONTEXT = " \t\n\r([{\u2014\u2013-/\u00a0"
 _DECADE = re.compile(r"'(?=\d\ds\b)")
-_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
-_OPENS_DOUBLE = re.compile("(?<=[" + re.escape(_OPENING_CONTEXT) + "])\"")
-_OPENS_SINGLE = re.compile("(?<=[" + re.escape(_OPENING_CONTEXT) + "])'")
+# Each starts with its quote and looks behind it from there: an expression starting with a
+# look-behind is tried at every position of the text, one starting with a character only where
+# that character is (a third of smarten's time on news articles).
+_APOSTROPHE = re.compile(r"'(?<=\w')(?=\w)")
+_OPENS_DOUBLE = re.compile("\"(?<=[" + re.escape(_OPENING_CONTEXT) + "]\")")
+_OPENS_SINGLE = re.compile("'(?<=[" + re.escape(_OPENING_CONTEXT) + "]')")
 _CURLY = {('"', True): "\u201c", ('"', False): "\u201d", ("'", True): "\u2018", ("'", False): "\u2019"}
 
 
