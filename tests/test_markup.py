@@ -148,6 +148,7 @@ _PIECES = st.sampled_from([
 @example("\t\x02")  # not blank to Python-Markdown, though blank without STX: an empty code block
 @example("\n==\n ")  # a last line of spaces: emptied by Python-Markdown's whitespace normaliser
 @example("Ceasefire\r\n==")  # CR LF line ends
+@example("[ the report](https://example.org), ![ a map](map.png), [*the* talks][r]\n\n[r]: https://example.org")
 def test_leaving_out_absent_inline_patterns_changes_nothing_for_any_body(body: str) -> None:
     links: list[str] = []
     out = MarkdownRenderer().render(body, "news")
@@ -188,6 +189,12 @@ def test_quicker_block_tests_keep_python_markdowns_order() -> None:
     stock_first = [type(p).__name__ for p in markdown.Markdown().preprocessors]
     ours_first = [type(p).__name__ for p in markdown.Markdown(extensions=[markup._QuickBlockTests()]).preprocessors]
     assert ours_first == [{"NormalizeWhitespace": "_Whitespace"}.get(name, name) for name in stock_first]
+    stock_inline = [(type(p).__name__, p.pattern) for p in markdown.Markdown().inlinePatterns]
+    quick = markdown.Markdown(extensions=[markup._QuickBlockTests()])
+    ours_inline = [(type(p).__name__, p.pattern) for p in quick.inlinePatterns]
+    assert ours_inline == [(name, markup._QUICK_LINK_START if pattern == markup._LINK_START else pattern)
+                           for name, pattern in stock_inline]
+    assert sum(pattern == markup._QUICK_LINK_START for _name, pattern in ours_inline) == 3  # reference, link, short
 
 
 @settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")), deadline=None)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import markdown
+from markdown import inlinepatterns
 from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 from markdown.extensions import Extension
 from markdown.extensions.extra import extensions as extra_extensions
@@ -245,10 +246,27 @@ class _Whitespace(NormalizeWhitespace):
         return source.split("\n")
 
 
+# Python-Markdown's expression for where a link starts ('[' not after '!') begins with its look-behind,
+# so it is tried at every position of every text; written '[' first, it is tried only where a '['
+# is: the same matches, 4 % less time converting a news article.
+_LINK_START = r"(?<!\!)\["
+_QUICK_LINK_START = r"\[(?<!\!\[)"
+_LINK_PATTERNS = {"reference": 170, "link": 160, "short_reference": 130}  # Python-Markdown's names, priorities
+
+
 class _QuickBlockTests(Extension):
+    """Python-Markdown's own processors, with quicker tests that find the same things."""
+
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        # the same names and priorities as Python-Markdown's own (markdown.preprocessors, .blockprocessors)
+        # the same names and priorities as Python-Markdown's own (markdown.preprocessors, .blockprocessors,
+        # .inlinepatterns)
         md.preprocessors.register(_Whitespace(md), "normalize_whitespace", 30)
+        for name, priority in _LINK_PATTERNS.items():
+            if name not in md.inlinePatterns:  # (a Registry, which has no get())
+                continue
+            pattern = md.inlinePatterns[name]
+            if isinstance(pattern, inlinepatterns.InlineProcessor) and pattern.pattern == _LINK_START:
+                md.inlinePatterns.register(type(pattern)(_QUICK_LINK_START, md), name, priority)
         md.parser.blockprocessors.register(_HashHeaders(md.parser), "hashheader", 70)
         md.parser.blockprocessors.register(_SetextHeaders(md.parser), "setextheader", 60)
         md.parser.blockprocessors.register(_Rules(md.parser), "hr", 50)
