@@ -177,23 +177,20 @@ def test_a_table_of_contents_only_where_the_body_asks_for_one() -> None:
     assert [(h.level, h.anchor, h.text) for h in plain.headings] == [(2, "talks", "Talks"), (2, "talks_1", "Talks")]
 
 
-def test_quicker_block_tests_keep_python_markdowns_order() -> None:
-    """The '#', '>', underline and rule processors (and the whitespace normaliser) are replaced by subclasses
-    asking for their characters first; they must sit where Python-Markdown's own do, or run in another order."""
-    stock = markdown.Markdown().parser.blockprocessors
-    ours = markdown.Markdown(extensions=[markup._QuickBlockTests()]).parser.blockprocessors
-    assert [type(p).__name__.lstrip("_") for p in ours] == [
+def test_quicker_processors_keep_python_markdowns_order() -> None:
+    """The '#', '>', underline and rule processors and the whitespace normaliser are replaced by subclasses asking
+    for their characters first, the link patterns by the same classes with the quicker link-start expression;
+    they must sit where Python-Markdown's own do, or run in another order."""
+    stock, quick = markdown.Markdown(), markdown.Markdown(extensions=[markup._QuickerProcessors()])
+    assert [type(p).__name__.lstrip("_") for p in quick.parser.blockprocessors] == [
         {"HashHeaderProcessor": "HashHeaders", "BlockQuoteProcessor": "Quotes", "SetextHeaderProcessor": "SetextHeaders",
          "HRProcessor": "Rules"}.get(type(p).__name__, type(p).__name__)
-        for p in stock]
-    stock_first = [type(p).__name__ for p in markdown.Markdown().preprocessors]
-    ours_first = [type(p).__name__ for p in markdown.Markdown(extensions=[markup._QuickBlockTests()]).preprocessors]
-    assert ours_first == [{"NormalizeWhitespace": "_Whitespace"}.get(name, name) for name in stock_first]
-    stock_inline = [(type(p).__name__, p.pattern) for p in markdown.Markdown().inlinePatterns]
-    quick = markdown.Markdown(extensions=[markup._QuickBlockTests()])
+        for p in stock.parser.blockprocessors]
+    assert [type(p).__name__ for p in quick.preprocessors] == [
+        {"NormalizeWhitespace": "_Whitespace"}.get(type(p).__name__, type(p).__name__) for p in stock.preprocessors]
     ours_inline = [(type(p).__name__, p.pattern) for p in quick.inlinePatterns]
-    assert ours_inline == [(name, markup._QUICK_LINK_START if pattern == markup._LINK_START else pattern)
-                           for name, pattern in stock_inline]
+    assert ours_inline == [(type(p).__name__, markup._QUICK_LINK_START if p.pattern == markup._LINK_START else p.pattern)
+                           for p in stock.inlinePatterns]
     assert sum(pattern == markup._QUICK_LINK_START for _name, pattern in ours_inline) == 3  # reference, link, short
 
 

@@ -254,7 +254,7 @@ _QUICK_LINK_START = r"\[(?<!\!\[)"
 _LINK_PATTERNS = {"reference": 170, "link": 160, "short_reference": 130}  # Python-Markdown's names, priorities
 
 
-class _QuickBlockTests(Extension):
+class _QuickerProcessors(Extension):
     """Python-Markdown's own processors, with quicker tests that find the same things."""
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
@@ -327,7 +327,7 @@ class MarkdownRenderer:
                 extensions=[*map(_builtin_extension, extra),
                             _Toc(**EXTENSION_CONFIGS["toc"], marker=_TOC_MARKER if contents else ""),
                             *(_builtin_extension(e) for e in EXTENSIONS if e not in ("extra", "toc")),
-                            _LinkExtension(), _QuickBlockTests()],
+                            _LinkExtension(), _QuickerProcessors()],
                 output_format="html",
             )
             links: _LinkRewriter = md.treeprocessors["builder_links"]
