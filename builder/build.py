@@ -7,8 +7,9 @@ renders only pages whose view model, template or site-wide inputs changed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +26,10 @@ from builder.images import image_size
 from builder.load import LoadedSite, Progress, load_site
 from builder.output import MARKER, SiteWriter, check_output_folder, is_safe_path, stage, sync_folder
 from builder.pages import PageSpec, Planner, Unit
-from builder.parallel import map_chunks
+from builder.parallel import MIN_PARALLEL_ITEMS, ROUND_ITEMS, Background, can_fork, map_chunks, worker_count
 from builder.related_helper import Errand, RelatedHelper
 from builder.render import Renderer, TemplateProblem
-from builder.replan import PageRecord, changed_cards, plan_units, unit_records
+from builder.replan import PagePlan, PageRecord, changed_cards, plan_units, unit_records
 from builder.search import INDEX_FOLDER, build_index
 from builder.sitemaps import MAX_URLS, NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.urls import Urls
@@ -104,9 +105,11 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
     try:
         prepared: list[PagePrep] = []
 
-        def meanwhile(site: LoadedSite) -> None:  # while a helper process works out the related lists
-            prepared.append(prepare_pages(site, options.source, writer.output, cache))
+        def meanwhile(site: LoadedSite) -> None:  # while the related lists are worked out
+            prep = prepare_pages(site, options.source, writer.output, cache)
+            prepared.append(prep)
             writer.list_output()
+            prep.listings = start_listings(prep, writer, cache, options.jobs)
 
         try:
             loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,
@@ -122,6 +125,8 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
             cache.written[output_key] = frozenset(writer.expected)
             loaded.watch.lap("commit")
         finally:
+            for prep in prepared:
+                prep.stop()  # (before the staging folder it may still write into goes)
             writer.abort()
         generation = cache.bodies.keep_only({r.article.body_key for r in cache.state.parsed.values() if r.article},
                                             cache.state.bodies_generation)
@@ -173,9 +178,17 @@ class _RenderJob:
 
 
 @dataclass(slots=True)
+class _Planned:
+    """Some units' pages planned, and which of them must be rendered (indices into plan.specs)."""
+
+    plan: PagePlan
+    todo: list[int]
+
+
+@dataclass(slots=True)
 class PagePrep:
-    """What planning pages needs besides the related lists: made while a helper process works
-    the lists out (0.08 s at 10,000 articles), or at the start of write_site."""
+    """What planning pages needs besides the related lists: made while the lists are worked out
+    (0.08 s at 10,000 articles), or at the start of write_site."""
 
     planner: Planner
     renderer: Renderer | None
@@ -187,6 +200,12 @@ class PagePrep:
     cards: dict[str, Any]
     changed_cards: set[str]
     same_output: bool
+    new_keys: dict[str, str] = field(default_factory=dict)  # of every page written or kept
+    listings: Background | None = None  # rendering listing pages (render_listings) meanwhile
+
+    def stop(self) -> None:
+        if self.listings is not None:
+            self.listings.stop()
 
 
 def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) -> PagePrep:
@@ -214,27 +233,79 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
                     cache.state.pages if same_output else {}, cards, changed, same_output)
 
 
+def start_listings(prep: PagePrep, writer: SiteWriter, cache: Cache, jobs: int | None) -> Background | None:
+    """Render the listing pages (which show no related list) in a background process while this
+    one works out the related lists and plans the articles, where that pays: when every page is
+    planned anew (no pages of a last build into this output) and workers may fork. The process
+    plans the pages itself: handing it the plan would make this one plan them first, alone."""
+    if (prep.renderer is None or (prep.same_output and cache.state.units) or worker_count(jobs) < 2
+            or len(prep.planner.site.articles) < MIN_PARALLEL_ITEMS or not can_fork()):
+        return None
+    return Background(functools.partial(_render_listings, prep, writer, cache))
+
+
+def _render_listings(prep: PagePrep, writer: SiteWriter, cache: Cache) -> list[tuple[str, bool, Problem | None]]:
+    """Background: the listings' first pages to render (_handed), as (path, staged, problem)."""
+    listings = _plan(prep, prep.planner.listing_units(), writer, cache)
+    assert prep.renderer is not None
+    job = _RenderJob(listings.plan.specs, prep.renderer, writer.output, writer.staging)
+    return [(job.specs[index].path, staged, problem)
+            for index, staged, problem in _render_pages(job, _handed(listings.todo))]
+
+
+def _handed(todo: list[int]) -> list[int]:
+    # (at most a round's worth: a forked process copies the memory it reads, see map_chunks)
+    return todo[:ROUND_ITEMS]
+
+
+def _plan(prep: PagePrep, units: Iterable[Unit], writer: SiteWriter, cache: Cache) -> _Planned:
+    """Plan the UNITS that changed, keep the others' pages, and pick the planned pages whose key
+    changed (every one when the cache is off: no next build reads the keys)."""
+    renderer, new_keys = prep.renderer, prep.new_keys
+
+    def inputs_of(unit: Unit) -> str | None:
+        if unit.inputs is None or renderer is None:
+            return None
+        return "\0".join([prep.site_key, *map(renderer.template_key, unit.templates), unit.inputs])
+
+    plan = plan_units(units, inputs_of, cache.state.units if prep.same_output else {}, prep.changed_cards,
+                      writer.exists_now)
+    if renderer is None:
+        return _Planned(plan, [])
+    for record in plan.kept.values():
+        for page in record.pages:
+            writer.keep(page.path)
+            new_keys[page.path] = page.key
+    if not cache.enabled:
+        return _Planned(plan, list(range(len(plan.specs))))
+    todo = []
+    exists = writer.exists_now
+    for index, spec in enumerate(plan.specs):
+        key = prep.fingerprints.of(prep.site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
+        new_keys[spec.path] = key
+        if prep.old_keys.get(spec.path) == key and exists(spec.path):
+            writer.keep(spec.path)
+        else:
+            todo.append(index)
+    return _Planned(plan, todo)
+
+
 def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cache, problems: list[Problem],
                jobs: int | None = None, progress: Progress | None = None,
                prep: PagePrep | None = None) -> tuple[int, int, dict[str, str]]:
     """Render changed pages and copy files into the writer's staging area. PREP: prepare_pages()
-    of this build, if it was made already.
+    of this build, if it was made already (and perhaps rendering the listings, start_listings).
 
     Returns (pages, pages rendered, key of every page written or kept).
     """
     site = loaded.site
     if prep is None:
         prep = prepare_pages(loaded, source, writer.output, cache)
-    planner, renderer, static_files = prep.planner, prep.renderer, prep.static_files
-    fingerprints, site_key, old_keys, cards = prep.fingerprints, prep.site_key, prep.old_keys, prep.cards
-
-    def inputs_of(unit: Unit) -> str | None:
-        if unit.inputs is None or renderer is None:
-            return None
-        return "\0".join([site_key, *map(renderer.template_key, unit.templates), unit.inputs])
-
-    plan = plan_units(planner.units(loaded.relations.lists), inputs_of, cache.state.units if prep.same_output else {},
-                      prep.changed_cards, writer.exists_now)
+    planner, renderer, static_files, new_keys = prep.planner, prep.renderer, prep.static_files, prep.new_keys
+    home = _plan(prep, [planner.home_unit()], writer, cache)
+    articles = _plan(prep, planner.article_units(loaded.relations.lists), writer, cache)
+    listings = _plan(prep, planner.listing_units(), writer, cache)
+    plan = PagePlan.joined(home.plan, articles.plan, listings.plan)  # (in sitemap order)
     feeds = list(planner.feeds())
     loaded.watch.lap("plan")
     outputs: dict[str, str] = {page.path: f"the page {page.url}" for page in plan.pages}
@@ -243,38 +314,21 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     assets = [rel for rel in site.assets if _claim(outputs, rel.removeprefix(f"{CONTENT}/"), rel, problems)]
     statics = {rel: path for rel, path in static_files.items()
                if _claim(outputs, f"static/{rel}", f"theme file static/{rel}", problems)}
-    new_keys: dict[str, str] = {}
     if renderer is None:
         return len(plan.pages), 0, new_keys
-    for record in plan.kept.values():
-        for page in record.pages:
-            writer.keep(page.path)
-            new_keys[page.path] = page.key
     specs = plan.specs
-    todo: list[int] = []
-    if not cache.enabled:  # (--clean) every page is rendered and no next build reads the keys
-        todo = list(range(len(specs)))
-    else:
-        exists = writer.exists_now
-        for index, spec in enumerate(specs):
-            key = fingerprints.of(site_key, renderer.template_key(spec.template), spec.template, spec.recipe)
-            new_keys[spec.path] = key
-            if old_keys.get(spec.path) == key and exists(spec.path):
-                writer.keep(spec.path)
-            else:
-                todo.append(index)
-    loaded.watch.lap("page keys")
+    listings_from = len(specs) - len(listings.plan.specs)
+    listing_todo = [listings_from + index for index in listings.todo]
+    handed = _handed(listing_todo) if prep.listings is not None else []
+    todo = [*home.todo, *(len(home.plan.specs) + index for index in articles.todo), *listing_todo[len(handed):]]
+    total = len(todo) + len(handed)
     renderer.prepare({specs[index].template for index in todo})
     job = _RenderJob(specs, renderer, writer.output, writer.staging)
     seen: set[tuple[str, int | None, str]] = set()
     done = 0
-    feeds_written = False
 
-    def write_feeds_and_sitemaps() -> None:
-        write_feeds(loaded, planner, feeds, fingerprints, site_key, old_keys, new_keys, writer)
-        write_sitemaps(loaded, planner, plan.pages, fingerprints, old_keys, new_keys, writer)
-
-    for batch in map_chunks(_render_pages, todo, jobs=jobs, shared=job, needs_fork=True):
+    def take(batch: list[tuple[int, bool, Problem | None]]) -> None:
+        nonlocal done
         for index, staged, problem in batch:
             done += 1
             if problem is None:
@@ -286,12 +340,34 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
                     seen.add(same)
                     problems.append(problem)
         if progress:
-            progress("render", done, len(todo))
+            progress("render", done, total)
+
+    feeds_written = False
+    for batch in map_chunks(_render_pages, todo, jobs=jobs, shared=job, needs_fork=True):
+        take(batch)
         if not feeds_written:  # (needing no page, they are written while render workers have work queued)
-            write_feeds_and_sitemaps()
+            write_feeds(loaded, planner, feeds, prep.fingerprints, prep.site_key, prep.old_keys, new_keys, writer)
+            write_sitemaps(loaded, planner, plan.pages, prep.fingerprints, prep.old_keys, new_keys, writer)
             feeds_written = True
     if not feeds_written:
-        write_feeds_and_sitemaps()
+        write_feeds(loaded, planner, feeds, prep.fingerprints, prep.site_key, prep.old_keys, new_keys, writer)
+        write_sitemaps(loaded, planner, plan.pages, prep.fingerprints, prep.old_keys, new_keys, writer)
+    if prep.listings is not None:
+        # The background's pages are taken where this build planned the same; any other it
+        # staged is taken back, and any page it did not render (it failed) is rendered here.
+        rendered_there = {path: (staged, problem) for path, staged, problem in prep.listings.result() or ()}
+        left = []
+        for index in handed:
+            there = rendered_there.pop(specs[index].path, None)
+            if there is None:
+                left.append(index)
+            else:
+                take([(index, *there)])
+        for path, (staged, _problem) in rendered_there.items():
+            if staged:
+                writer.discard(path)
+        for batch in map_chunks(_render_pages, left, jobs=jobs, shared=job, needs_fork=True):
+            take(batch)
     loaded.watch.lap("render, feeds, sitemaps")
     for rel in assets:
         writer.copy(rel.removeprefix(f"{CONTENT}/"), source / rel)
@@ -300,8 +376,8 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     loaded.watch.lap("files")
     cache.state.image_sizes = prep.sizes.known
     cache.state.units = unit_records(plan, new_keys)
-    cache.state.cards = cards
-    return len(plan.pages), len(todo), new_keys
+    cache.state.cards = prep.cards
+    return len(plan.pages), total, new_keys
 
 
 def _render_pages(job: _RenderJob, indices: Sequence[int]) -> list[tuple[int, bool, Problem | None]]:

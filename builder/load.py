@@ -88,8 +88,8 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
               explain: bool = False, meanwhile: Callable[[LoadedSite], None] | None = None,
               stats: Mapping[str, os.stat_result] | None = None) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config).
-    MEANWHILE, if given, is called while a helper process works out the related lists, with the
-    site loaded but for them (its `relations` still empty). STATS: the article files' stats, by
+    MEANWHILE, if given, is called while the related lists are worked out (by a helper process
+    or this one's threads), with the site loaded but for them (its `relations` still empty). STATS: the article files' stats, by
     site-relative path, where the caller has them already. A related helper the cache holds
     already (started by the caller, see builder.build) is used if it has not been asked yet."""
     config = load_config(source)
@@ -158,7 +158,13 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
 
     # While a helper works out the lists: the caller's own work, then writing and letting go of
     # the analyses, which only the next build reads.
+    ran = False
+
     def while_relating() -> None:
+        nonlocal ran
+        if ran:  # (a helper that failed after calling it leaves the work to this process)
+            return
+        ran = True
         if meanwhile is not None:
             meanwhile(loaded)
         cache.set_aside("analyses")
@@ -323,7 +329,9 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     Without `explain`, only the lists are kept: the engine's matrices (a gigabyte at 100,000
     articles) are freed before the pages are planned and rendered. A HELPER process, when
     given, works them out (the same lists) while this process calls MEANWHILE; it is sent the
-    analyses made this build (FRESH) and asks for any other it lacks."""
+    analyses made this build (FRESH) and asks for any other it lacks. Otherwise MEANWHILE is
+    called before this process works them out or takes the lists it kept (after a failed helper,
+    a second time: it must then do nothing)."""
     rows = related_rows(site)
     # Rows, not the dataclasses: pickling 10,000 slotted dataclasses costs a fifth of a second.
     # One pickle is both the key of the inputs and the helper's message.
@@ -332,6 +340,8 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     if not explain and cache.state.related is not None and cache.state.related[0] == key:
         if helper is not None:
             helper.stop()
+        if meanwhile is not None:
+            meanwhile()
         return Relations.from_lists(cache.state.related[1])
     stored = cache.state.analyses  # (MEANWHILE may set the cache's copy aside)
     lists = None if helper is None else helper.relate(inputs, fresh or {}, stored, meanwhile=meanwhile,
@@ -340,6 +350,8 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     if lists is not None:
         cache.state.related = (key, lists)
         return Relations.from_lists(lists)
+    if meanwhile is not None:
+        meanwhile()  # (its work, a background process's included, overlaps the engine's threads)
     # The engine's state from the last build lets an edit update the lists instead of working
     # them all out again (the result is the same).
     docs = [RelatedDoc.from_row(row) for row in rows]

@@ -194,6 +194,19 @@ class SiteWriter:
         self._staged.append(rel)
         return True
 
+    def discard(self, rel: str) -> None:
+        """Take back a file staged by stage() that this build turned out not to want, and the
+        folders staged for it alone."""
+        target = self.staging / _safe(rel)
+        target.unlink(missing_ok=True)
+        for folder in target.parents:
+            if folder == self.staging:
+                break
+            try:
+                folder.rmdir()
+            except OSError:  # (not empty: other files are staged there)
+                break
+
     def keep(self, rel: str) -> None:
         """The output's current file is known to be right (an incremental build skipped rendering it)."""
         self._expect(_safe(rel))

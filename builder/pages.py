@@ -178,15 +178,27 @@ class Planner:
 
     def units(self, related: Mapping[str, Sequence[str]]) -> Iterator[Unit]:
         """Every page of the site, in groups that are planned together, in sitemap order."""
-        site, urls = self.site, self.urls
+        yield self.home_unit()
+        yield from self.article_units(related)
+        yield from self.listing_units()
+
+    def home_unit(self) -> Unit:
+        return Unit("home", None, ("home.html",), lambda: [self.home()])
+
+    def article_units(self, related: Mapping[str, Sequence[str]]) -> Iterator[Unit]:
+        """The article pages: the only ones that show related lists."""
+        site = self.site
         orders = {t: _sequence(slugs) for t, slugs in site.by_topic.items()}
-        yield Unit("home", None, ("home.html",), lambda: [self.home()])
         for article in site.articles:
             slugs = related.get(article.slug, ())
             yield Unit(f"article:{article.slug}",
                        "\0".join([orders[site.topic_of[article.slug]], self.body_token(article), *slugs]),
                        ("article.html",), functools.partial(lambda a, r: [self.article(a, r)], article, slugs),
                        functools.partial(self._article_watches, article, slugs))
+
+    def listing_units(self) -> Iterator[Unit]:
+        """Every page after the articles: topics, tags, authors, indexes, archive, search."""
+        site, urls = self.site, self.urls
         reads = _sequence(f"{slug}={count}" for slug, count in sorted(site.reads.items()))
         for topic in self.topics.values():
             members = site.by_topic.get(topic.slug, ())

@@ -75,6 +75,46 @@ def map_chunks(function: Callable[..., R], items: Sequence[T], *, jobs: int | No
                              lambda part: function(shared, part), workers - 1)
 
 
+class Background:
+    """WORK() in one forked process, started now and collected later: work for the core this
+    process leaves idle while it waits on its own threads or works alone. No pool (its manager
+    thread would keep this process from forking workers later); the result comes back in one
+    message once it is complete, so the pipe never fills while nobody reads it."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._results, theirs = context.Pipe(duplex=False)
+        self._process = context.Process(target=_in_background, args=(work, theirs), name="builder-background",
+                                        daemon=True)
+        self._process.start()
+        theirs.close()
+
+    def result(self) -> Any:
+        """What WORK returned, or None when it failed or the process died (the caller then does
+        the work itself, and meets any mistake in it with its own traceback)."""
+        try:
+            finished, value = self._results.recv()
+        except (EOFError, OSError):
+            finished, value = False, None
+        finally:
+            self.stop()
+        return value if finished else None
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._results.close()
+
+
+def _in_background(work: Callable[[], Any], results: Any) -> None:
+    try:
+        outcome: tuple[bool, Any] = (True, work())
+    except Exception as exc:  # (the parent does the work again and reports it)
+        outcome = (False, repr(exc))
+    results.send(outcome)
+
+
 class _Done:
     __slots__ = ("value",)
 

@@ -45,6 +45,16 @@ class PagePlan:
     kept: dict[str, UnitRecord] = field(default_factory=dict)  # units known from the last build
     planned: list[tuple[str, str | None, list[PageSpec]]] = field(default_factory=list)
 
+    @staticmethod
+    def joined(*parts: PagePlan) -> PagePlan:
+        whole = PagePlan()
+        for part in parts:
+            whole.pages += part.pages
+            whole.specs += part.specs
+            whole.kept.update(part.kept)
+            whole.planned += part.planned
+        return whole
+
 
 def changed_cards(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
     """Slugs whose card token differs between two builds (added and removed articles included)."""

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from builder.parallel import can_fork, map_chunks
+from builder.parallel import Background, can_fork, map_chunks
 
 
 def _pids(shared: object, chunk: list[int]) -> list[tuple[int, int]]:
@@ -35,3 +35,19 @@ def test_one_round_when_items_fit() -> None:
 def test_few_items_run_here() -> None:
     results = [pair for batch in map_chunks(_pids, [1, 2, 3], jobs=2, shared=None, needs_fork=True) for pair in batch]
     assert results == [(1, os.getpid()), (2, os.getpid()), (3, os.getpid())]
+
+
+def _fails() -> None:
+    raise RuntimeError("a mistake")
+
+
+@pytest.mark.skipif(not can_fork(), reason="a background process is forked")
+def test_a_background_returns_its_result_or_none_when_it_failed() -> None:
+    here = os.getpid()
+    assert Background(lambda: (os.getpid(), [1, 2, 3])).result()[1] == [1, 2, 3]
+    assert Background(lambda: os.getpid()).result() != here
+    assert Background(_fails).result() is None
+    assert Background(lambda: os._exit(3)).result() is None  # (died: nothing comes back)
+    stopped = Background(lambda: __import__("time").sleep(60))
+    stopped.stop()  # (a build that fails stops it at once)
+    assert stopped.result() is None
