@@ -5,6 +5,7 @@ assemble the site model and choose related articles. Nothing here writes to the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import os
 import threading
@@ -86,10 +87,12 @@ class LoadedSite:
 def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None, base_url: str | None = None,
               cache: Cache | None = None, jobs: int | None = None, progress: Progress | None = None,
               explain: bool = False, meanwhile: Callable[[LoadedSite], None] | None = None,
+              before_relating: Callable[[LoadedSite], None] | None = None,
               stats: Mapping[str, os.stat_result] | None = None) -> LoadedSite:
     """Read and check everything under SOURCE; problems are gathered, not raised (except config).
-    MEANWHILE, if given, is called while the related lists are worked out (by a helper process
-    or this one's threads), with the site loaded but for them (its `relations` still empty). STATS: the article files' stats, by
+    MEANWHILE, if given, is called while a helper process works out the related lists, with the
+    site loaded but for them (its `relations` still empty); BEFORE_RELATING, likewise, when this
+    process works them out itself or has them already (also after a helper failed). STATS: the article files' stats, by
     site-relative path, where the caller has them already. A related helper the cache holds
     already (started by the caller, see builder.build) is used if it has not been asked yet."""
     config = load_config(source)
@@ -99,7 +102,7 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
     cache = cache or Cache(source, enabled=False)
     try:
         return _load(source, config, drafts, now or datetime.now(UTC), cache, jobs, progress, explain, meanwhile,
-                     stats or {})
+                     before_relating, stats or {})
     finally:
         if own_cache:
             cache.close()
@@ -107,7 +110,7 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
 
 def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: Cache, jobs: int | None,
           progress: Progress | None, explain: bool, meanwhile: Callable[[LoadedSite], None] | None,
-          stats: Mapping[str, os.stat_result]) -> LoadedSite:
+          before_relating: Callable[[LoadedSite], None] | None, stats: Mapping[str, os.stat_result]) -> LoadedSite:
     watch = Stopwatch()
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -158,19 +161,14 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
 
     # While a helper works out the lists: the caller's own work, then writing and letting go of
     # the analyses, which only the next build reads.
-    ran = False
-
     def while_relating() -> None:
-        nonlocal ran
-        if ran:  # (a helper that failed after calling it leaves the work to this process)
-            return
-        ran = True
         if meanwhile is not None:
             meanwhile(loaded)
         cache.set_aside("analyses")
 
     loaded.relations = relate_stage(site, config, cache, explain=explain, helper=helper, meanwhile=while_relating,
-                                    fresh=fresh)
+                                    fresh=fresh, alone=functools.partial(before_relating, loaded)
+                                    if before_relating is not None else None)
     # Nothing may keep the analyses made now once they are set aside: at 100,000 articles (all of
     # them made now) this reference kept 290 MB from being handed back below.
     del fresh
@@ -324,14 +322,13 @@ def source_key(article: Article, language: str) -> str:
 
 def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool = False,
                  helper: RelatedHelper | None = None, meanwhile: Callable[[], None] | None = None,
-                 fresh: Mapping[str, Any] | None = None) -> Relations:
+                 fresh: Mapping[str, Any] | None = None, alone: Callable[[], None] | None = None) -> Relations:
     """Related lists from the analyses the parse step made; remembered while the inputs are the same.
     Without `explain`, only the lists are kept: the engine's matrices (a gigabyte at 100,000
     articles) are freed before the pages are planned and rendered. A HELPER process, when
     given, works them out (the same lists) while this process calls MEANWHILE; it is sent the
-    analyses made this build (FRESH) and asks for any other it lacks. Otherwise MEANWHILE is
-    called before this process works them out or takes the lists it kept (after a failed helper,
-    a second time: it must then do nothing)."""
+    analyses made this build (FRESH) and asks for any other it lacks. ALONE, if given, is called
+    before this process works the lists out itself or takes the ones it kept."""
     rows = related_rows(site)
     # Rows, not the dataclasses: pickling 10,000 slotted dataclasses costs a fifth of a second.
     # One pickle is both the key of the inputs and the helper's message.
@@ -340,8 +337,8 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     if not explain and cache.state.related is not None and cache.state.related[0] == key:
         if helper is not None:
             helper.stop()
-        if meanwhile is not None:
-            meanwhile()
+        if alone is not None:
+            alone()
         return Relations.from_lists(cache.state.related[1])
     stored = cache.state.analyses  # (MEANWHILE may set the cache's copy aside)
     lists = None if helper is None else helper.relate(inputs, fresh or {}, stored, meanwhile=meanwhile,
@@ -350,8 +347,8 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     if lists is not None:
         cache.state.related = (key, lists)
         return Relations.from_lists(lists)
-    if meanwhile is not None:
-        meanwhile()  # (its work, a background process's included, overlaps the engine's threads)
+    if alone is not None:
+        alone()  # (what it starts, a background process's work, overlaps the engine's threads)
     # The engine's state from the last build lets an edit update the lists instead of working
     # them all out again (the result is the same).
     docs = [RelatedDoc.from_row(row) for row in rows]
