@@ -204,7 +204,7 @@ class PagePrep:
     changed_cards: set[str]
     same_output: bool
     new_keys: dict[str, str] = field(default_factory=dict)  # of every page written or kept
-    listings: Background | None = None  # rendering listing pages (render_listings) meanwhile
+    listings: Background | None = None  # rendering the listing pages meanwhile (start_listings)
 
     def stop(self) -> None:
         if self.listings is not None:
@@ -353,27 +353,30 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
         if progress:
             progress("render", done, total)
 
+    def write_feeds_and_sitemaps() -> None:
+        write_feeds(loaded, planner, feeds, prep.fingerprints, prep.site_key, prep.old_keys, new_keys, writer)
+        write_sitemaps(loaded, planner, plan.pages, prep.fingerprints, prep.old_keys, new_keys, writer)
+
     feeds_written = False
     for batch in map_chunks(_render_pages, todo, jobs=jobs, shared=job, needs_fork=True):
         take(batch)
         if not feeds_written:  # (needing no page, they are written while render workers have work queued)
-            write_feeds(loaded, planner, feeds, prep.fingerprints, prep.site_key, prep.old_keys, new_keys, writer)
-            write_sitemaps(loaded, planner, plan.pages, prep.fingerprints, prep.old_keys, new_keys, writer)
+            write_feeds_and_sitemaps()
             feeds_written = True
     if not feeds_written:
-        write_feeds(loaded, planner, feeds, prep.fingerprints, prep.site_key, prep.old_keys, new_keys, writer)
-        write_sitemaps(loaded, planner, plan.pages, prep.fingerprints, prep.old_keys, new_keys, writer)
+        write_feeds_and_sitemaps()
     if prep.listings is not None:
         # The background's pages are taken where this build planned the same; any other it
         # staged is taken back, and any page it did not render (it failed) is rendered here.
         rendered_there = {path: (staged, problem) for path, staged, problem in prep.listings.result() or ()}
-        left = []
+        left, taken = [], []
         for index in handed:
             there = rendered_there.pop(specs[index].path, None)
             if there is None:
                 left.append(index)
             else:
-                take([(index, *there)])
+                taken.append((index, *there))
+        take(taken)
         for path, (staged, _problem) in rendered_there.items():
             if staged:
                 writer.discard(path)

@@ -172,15 +172,8 @@ class Planner:
 
     # --- pages -------------------------------------------------------------------------------
 
-    def plan(self, related: Mapping[str, Sequence[str]]) -> Iterator[PageSpec]:
-        for unit in self.units(related):
-            yield from unit.plan()
-
-    def units(self, related: Mapping[str, Sequence[str]]) -> Iterator[Unit]:
-        """Every page of the site, in groups that are planned together, in sitemap order."""
-        yield self.home_unit()
-        yield from self.article_units(related)
-        yield from self.listing_units()
+    # Every page of the site, in groups that are planned together; in sitemap order: the home
+    # unit, the article units, the listing units.
 
     def home_unit(self) -> Unit:
         return Unit("home", None, ("home.html",), lambda: [self.home()])
