@@ -189,9 +189,55 @@ def test_quicker_processors_keep_python_markdowns_order() -> None:
     assert [type(p).__name__ for p in quick.preprocessors] == [
         {"NormalizeWhitespace": "_Whitespace"}.get(type(p).__name__, type(p).__name__) for p in stock.preprocessors]
     ours_inline = [(type(p).__name__, p.pattern) for p in quick.inlinePatterns]
-    assert ours_inline == [(type(p).__name__, markup._QUICK_LINK_START if p.pattern == markup._LINK_START else p.pattern)
+    assert ours_inline == [({"DelimiterProcessor": "_Emphasis"}.get(type(p).__name__, type(p).__name__),
+                            markup._QUICK_LINK_START if p.pattern == markup._LINK_START else p.pattern)
                            for p in stock.inlinePatterns]
     assert sum(pattern == markup._QUICK_LINK_START for _name, pattern in ours_inline) == 3  # reference, link, short
+
+
+_EMPHASIS_PIECES = st.sampled_from([
+    "*", "**", "***", "****", "_", "__", "word", "a b", " ", "  ", "\t", "\u00a0", "\n", "\n\n", ".", ",", "(", ")",
+    "[x](y)", "`", "\\", "<b>", "</b>", "\x02", "\n- ", "# ", "&amp;", '"', "a_", "_b", "a*", "(",
+])
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")) * 5, deadline=None)
+@given(st.lists(_EMPHASIS_PIECES, max_size=30).map("".join))
+@example("*a* **b** *c**d* **e*")
+@example("**a*b*c**")  # runs between the stars: the general algorithm's
+@example("*a_b* *c *d* e*")
+@example("*a _b_ c*")  # an underscore span inside: the general algorithm's
+@example("a**b* (*c*) x*y*")  # opening runs after a word or a star
+def test_quicker_emphasis_makes_what_python_markdown_makes(body: str) -> None:
+    """The spans _Emphasis makes itself must come out as Python-Markdown's pairing algorithm makes
+    them, and everything else must still reach that algorithm."""
+    quick, stock = markdown.Markdown(extensions=[markup._QuickerProcessors()]), markdown.Markdown()
+    assert type(quick.inlinePatterns["em_strong"]) is markup._Emphasis and quick.delimiters is quick.inlinePatterns[
+        "em_strong"]
+    expected = stock.convert(body)
+    assert quick.convert(body) == expected
+    assert quick.convert(body) == expected  # (instances are reused: nothing may linger from the last body)
+
+
+def test_quicker_emphasis_stays_out_where_the_emphasis_is_not_python_markdowns_own() -> None:
+    """legacy_em makes '_' emphasis "dumb": _Emphasis, written for the smart one, must leave it alone."""
+    md = markdown.Markdown(extensions=["legacy_em", markup._QuickerProcessors()])
+    assert type(md.inlinePatterns["em_strong"]) is markdown.inlinepatterns.DelimiterProcessor
+    assert md.delimiters is md.inlinePatterns["em_strong"]
+    body = "snake_case_name and *a* _b_"
+    assert md.convert(body) == markdown.Markdown(extensions=["legacy_em"]).convert(body)
+
+
+def test_quicker_emphasis_makes_the_common_spans_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    general = markdown.inlinepatterns.DelimiterProcessor.handleMatch
+    monkeypatch.setattr(markdown.inlinepatterns.DelimiterProcessor, "handleMatch",
+                        lambda self, m, data: calls.append(data[m.start(0):]) or general(self, m, data))
+    md = markdown.Markdown(extensions=[markup._QuickerProcessors()])
+    assert md.convert("An *emphasis*, a **strong** one.") == "<p>An <em>emphasis</em>, a <strong>strong</strong> one.</p>"
+    assert calls == []
+    assert md.convert("Nested **a *b* c**.") == "<p>Nested <strong>a <em>b</em> c</strong>.</p>"
+    assert calls  # (a star run inside: the general algorithm)
 
 
 @settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")), deadline=None)

@@ -254,6 +254,49 @@ _QUICK_LINK_START = r"\[(?<!\!\[)"
 _LINK_PATTERNS = {"reference": 170, "link": 160, "short_reference": 130}  # Python-Markdown's names, priorities
 
 
+class _Emphasis(inlinepatterns.DelimiterProcessor):
+    """Python-Markdown's '*' and '_' emphasis, making the commonest span directly: `*text*` or
+    `**text**`, opened by a run of one or two stars before a non-space and closed by a run of as
+    many after a non-space, with no '*' or '_' between. Whether the opening run could also close
+    (after a word) matters to the general pairing algorithm only for runs of unequal length, so
+    for these it makes exactly this element, at about 8 us a span: a tenth of converting a news
+    article. Anything else, or a call while that algorithm holds runs from an earlier call, goes to it."""
+
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element | None, int | None, int | None]:
+        start = m.start(0)
+        size = 2 if data.startswith("**", start) else 1
+        inner = start + size
+        close = data.find("*", inner)
+        after = close + size
+        if (data[start] == "*" and inner < close and not data[inner].isspace() and not data[close - 1].isspace()
+                and data.startswith("*" * size, close) and data[after:after + 1] != "*"
+                and "_" not in data[inner:close]
+                and not (self.regions or self.stack or any(d.stack for d in self.delimiters.values()))):
+            element = etree.Element(self.delimiters["*"].tags[0 if size == 2 else 1])
+            element.text = data[inner:close]
+            return element, start, after
+        general: tuple[etree.Element | None, int | None, int | None] = super().handleMatch(m, data)
+        return general
+
+
+def _quicker_emphasis(md: markdown.Markdown) -> None:
+    """Put _Emphasis in place of Python-Markdown's emphasis if that is the one it was written for
+    (the delimiter processor with '*' for strong and em and a "smart" '_', as Python-Markdown 3.11
+    registers it)."""
+    if "em_strong" not in md.inlinePatterns:  # (a Registry, which has no get())
+        return
+    stock = md.inlinePatterns["em_strong"]
+    if type(stock) is not inlinepatterns.DelimiterProcessor:
+        return
+    quick = _Emphasis("*", "strong,em", md)  # (which makes itself md.delimiters)
+    quick.add("_", "strong,em", smart=True)
+    described = [(token, d.tags, d.smart, d.double) for token, d in stock.delimiters.items()]
+    if described != [(token, d.tags, d.smart, d.double) for token, d in quick.delimiters.items()]:
+        md.delimiters = stock
+        return
+    md.inlinePatterns.register(quick, "em_strong", 60)
+
+
 class _QuickerProcessors(Extension):
     """Python-Markdown's own processors, with quicker tests that find the same things."""
 
@@ -271,6 +314,7 @@ class _QuickerProcessors(Extension):
         md.parser.blockprocessors.register(_SetextHeaders(md.parser), "setextheader", 60)
         md.parser.blockprocessors.register(_Rules(md.parser), "hr", 50)
         md.parser.blockprocessors.register(_Quotes(md.parser), "quote", 20)
+        _quicker_emphasis(md)
 
 
 def _builtin_extension(name: str) -> Extension:
