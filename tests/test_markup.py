@@ -81,6 +81,7 @@ def test_smart_typography_skips_code_and_attributes() -> None:
 
 import os  # noqa: E402
 
+import markdown.extensions.toc  # noqa: E402
 from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -154,6 +155,26 @@ def test_leaving_out_absent_inline_patterns_changes_nothing_for_any_body(body: s
     out = MarkdownRenderer().render(body, "news")
     assert out.html == markup.smarten(_with_every_pattern(body, links))
     assert list(out.links) == links
+
+
+_HEADING_PIECES = st.sampled_from([
+    "\n\n## ", "\n\n# ", "\n\n#### ", "\n\n###### ", "\nTalks\n==\n", "Talks", "talks", "Peace  talks", " ", "*a*",
+    "**b**", "&amp;", "&", "<b>x</b>", "<!-- c -->", "\\*", "`code`", "[link](a.md)", "[^1]", "\n\n[^1]: A note.\n\n",
+    " {: #talks }", " {#x}", ' {: data-toc-label="Short *label*" }', "\n\n[TOC]\n\n", "_1", "é", "\x02", "\"q\"",
+])
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")) * 2, deadline=None)
+@given(st.lists(_HEADING_PIECES, max_size=25).map("".join))
+@example("## Talks\n\n## Talks {: #talks_1 }\n\n## Talks")  # an id the attribute list took first
+@example('## Talks {: data-toc-label="Short" }\n\n[TOC]')
+def test_heading_ids_and_tokens_are_the_toc_extensions(body: str) -> None:
+    """_HeadingIds makes the toc extension's ids, tokens and table of contents by other means."""
+    config = {**markup.EXTENSION_CONFIGS["toc"], "marker": "[TOC]"}
+    stock = markdown.Markdown(extensions=["extra", markdown.extensions.toc.TocExtension(**config)])
+    ours = markdown.Markdown(extensions=["extra", markup._Toc(**config)])
+    assert ours.convert(body) == stock.convert(body)
+    assert (ours.toc_tokens, ours.toc) == (stock.toc_tokens, stock.toc)
 
 
 def test_a_link_urllib_refuses_is_left_as_written() -> None:
