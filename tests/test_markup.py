@@ -111,6 +111,7 @@ ONE_CONSTRUCT_EACH = [
     "![dove][d]\n\n[d]: dove.svg", "Short [r].\n\n[r]: https://example.org", "Short image ![d].\n\n[d]: d.svg",
     "Mail <desk@example.org> or <https://example.org>.", "Line one  \nline two.", "Tabbed\t\nbreak.",
     "Raw <b>bold</b> and <!-- a comment -->.", "Fish &amp; chips", "Copyright &#169; 2026", "&copy; desk",
+    "Fish &#38 chips", "A &#x26 B",
     "An *emphasis* and **strong**.",
     "An _emphasis_ and __strong__.", "Plain words with nothing special at all.",
     "Ceasefire\n: An agreement to stop fighting.", "| a | b |\n|---|---|\n| 1 | 2 |", "a|b\n-|-\n1|2",
@@ -149,6 +150,8 @@ _PIECES = st.sampled_from([
 @example("\t\x02")  # not blank to Python-Markdown, though blank without STX: an empty code block
 @example("\n==\n ")  # a last line of spaces: emptied by Python-Markdown's whitespace normaliser
 @example("Ceasefire\r\n==")  # CR LF line ends
+@example("Fish &#38 chips, &#x26 more")  # references without ';': the raw HTML parser completes them
+@example("&#\x0292\x03")  # (the same, once STX and ETX are stripped; found by this test)
 @example("[ the report](https://example.org), ![ a map](map.png), [*the* talks][r]\n\n[r]: https://example.org")
 def test_leaving_out_absent_inline_patterns_changes_nothing_for_any_body(body: str) -> None:
     links: list[str] = []

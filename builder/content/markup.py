@@ -69,12 +69,13 @@ INLINE_TRIGGERS: dict[str, tuple[str, ...]] = {
     "em_strong": ("*", "_"),
 }
 # Block and tree processors, by the same rule. The raw HTML preprocessor runs an HTML parser over
-# the whole body. The unescaper walks the whole tree for placeholders that only a backslash escape
+# the whole body, which also completes a numeric character reference lacking its ';' ("&#38"
+# becomes "&#38;", not "&amp;#38"). The unescaper walks the whole tree for placeholders that only a backslash escape
 # makes (the source's own STX/ETX characters are stripped first). The link rewriter rewrites
 # relative links and images, which only Markdown's brackets make (autolinks are absolute; raw
 # HTML is stashed, not in the tree).
 PROCESSOR_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "html_block": ("<",),
+    "html_block": ("<", "&#"),
     "unescape": ("\\",),
     "builder_links": ("[",),
 }
