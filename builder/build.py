@@ -357,10 +357,14 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
         write_feeds(loaded, planner, feeds, prep.fingerprints, prep.site_key, prep.old_keys, new_keys, writer)
         write_sitemaps(loaded, planner, plan.pages, prep.fingerprints, prep.old_keys, new_keys, writer)
 
+    # Needing no page, feeds and sitemaps are written while render workers have work queued; but
+    # not while a forked worker holds its copy of a big build's memory (at 100,000 articles that
+    # put the sitemaps' 154,000 entries on top of the peak).
+    early = len(todo) <= ROUND_ITEMS
     feeds_written = False
     for batch in map_chunks(_render_pages, todo, jobs=jobs, shared=job, needs_fork=True):
         take(batch)
-        if not feeds_written:  # (needing no page, they are written while render workers have work queued)
+        if early and not feeds_written:
             write_feeds_and_sitemaps()
             feeds_written = True
     if not feeds_written:
