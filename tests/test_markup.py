@@ -202,14 +202,16 @@ def test_a_table_of_contents_only_where_the_body_asks_for_one() -> None:
 
 
 def test_quicker_processors_keep_python_markdowns_order() -> None:
-    """The '#', '>', underline and rule processors and the whitespace normaliser are replaced by subclasses asking
-    for their characters first, the link patterns by the same classes with the quicker link-start expression;
-    they must sit where Python-Markdown's own do, or run in another order."""
-    stock, quick = markdown.Markdown(), markdown.Markdown(extensions=[markup._QuickerProcessors()])
+    """The '#', '>', underline, rule and definition-list processors and the whitespace normaliser are replaced by
+    subclasses asking for their characters first, the link patterns by the same classes with the quicker link-start
+    expression; they must sit where Python-Markdown's own do, or run in another order."""
+    stock, quick = markdown.Markdown(extensions=["def_list"]), markdown.Markdown(
+        extensions=["def_list", markup._QuickerProcessors()])
     assert [type(p).__name__.lstrip("_") for p in quick.parser.blockprocessors] == [
         {"HashHeaderProcessor": "HashHeaders", "BlockQuoteProcessor": "Quotes", "SetextHeaderProcessor": "SetextHeaders",
-         "HRProcessor": "Rules"}.get(type(p).__name__, type(p).__name__)
+         "HRProcessor": "Rules", "DefListProcessor": "DefinitionLists"}.get(type(p).__name__, type(p).__name__)
         for p in stock.parser.blockprocessors]
+    assert "DefinitionLists" in [type(p).__name__.lstrip("_") for p in quick.parser.blockprocessors]
     assert [type(p).__name__ for p in quick.preprocessors] == [
         {"NormalizeWhitespace": "_Whitespace"}.get(type(p).__name__, type(p).__name__) for p in stock.preprocessors]
     ours_inline = [(type(p).__name__, p.pattern) for p in quick.inlinePatterns]

@@ -14,6 +14,7 @@ import markdown
 from markdown import inlinepatterns
 from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 from markdown.extensions import Extension
+from markdown.extensions.def_list import DefListProcessor
 from markdown.extensions.extra import extensions as extra_extensions
 from markdown.extensions.toc import (
     TocExtension,
@@ -287,6 +288,16 @@ class _Rules(HRProcessor):
         return (block.count("-") > 2 or block.count("*") > 2 or block.count("_") > 2) and super().test(parent, block)
 
 
+class _DefinitionLists(DefListProcessor):
+    """The `def_list` extension's processor, asking its expression only about blocks with ': ' (a
+    definition line is a colon and a space after at most three spaces): the expression starts
+    with a choice of the text's start or a newline, so it is tried at every position of every
+    block of a body that holds a ': ' anywhere, as most news articles do."""
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return ": " in block and super().test(parent, block)
+
+
 class _Whitespace(NormalizeWhitespace):
     """Python-Markdown's whitespace normaliser, left out where it would change nothing: it removes
     STX/ETX, turns CR into LF and tabs into spaces, and empties lines of spaces, the last with an
@@ -369,6 +380,8 @@ class _QuickerProcessors(Extension):
         md.parser.blockprocessors.register(_SetextHeaders(md.parser), "setextheader", 60)
         md.parser.blockprocessors.register(_Rules(md.parser), "hr", 50)
         md.parser.blockprocessors.register(_Quotes(md.parser), "quote", 20)
+        if "deflist" in md.parser.blockprocessors and type(md.parser.blockprocessors["deflist"]) is DefListProcessor:
+            md.parser.blockprocessors.register(_DefinitionLists(md.parser), "deflist", 25)  # (def_list's own)
         _quicker_emphasis(md)
 
 
