@@ -245,6 +245,15 @@ def test_quicker_emphasis_makes_what_python_markdown_makes(body: str) -> None:
     assert quick.convert(body) == expected  # (instances are reused: nothing may linger from the last body)
 
 
+def test_block_level_tags_are_python_markdowns() -> None:
+    md = markdown.Markdown(extensions=[*markup.EXTENSIONS], extension_configs=markup.EXTENSION_CONFIGS)
+    quick = markup._BlockLevel(md.block_level_elements)
+    tags = [*md.block_level_elements, *(t.upper() for t in md.block_level_elements), "p/", "DIV/", "em", "a", "span",
+            "", "/", "pre ", None, 3, markup.etree.Comment]
+    assert [quick(tag) for tag in tags] == [md.is_block_level(tag) for tag in tags]
+    assert quick("p/") and quick("Table") and not quick("strong")
+
+
 def test_quicker_emphasis_stays_out_where_the_emphasis_is_not_python_markdowns_own() -> None:
     """legacy_em makes '_' emphasis "dumb": _Emphasis, written for the smart one, must leave it alone."""
     md = markdown.Markdown(extensions=["legacy_em", markup._QuickerProcessors()])
