@@ -85,7 +85,7 @@ import markdown.extensions.toc  # noqa: E402
 from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from builder.content import markup  # noqa: E402
+from builder.content import markup, quicker  # noqa: E402
 
 
 def _with_every_pattern(body: str, links: list[str] | None = None) -> str:
@@ -175,7 +175,7 @@ def test_heading_ids_and_tokens_are_the_toc_extensions(body: str) -> None:
     """_HeadingIds makes the toc extension's ids, tokens and table of contents by other means."""
     config = {**markup.EXTENSION_CONFIGS["toc"], "marker": "[TOC]"}
     stock = markdown.Markdown(extensions=["extra", markdown.extensions.toc.TocExtension(**config)])
-    ours = markdown.Markdown(extensions=["extra", markup._Toc(**config)])
+    ours = markdown.Markdown(extensions=["extra", quicker.QuickerToc(**config)])
     assert ours.convert(body) == stock.convert(body)
     assert (ours.toc_tokens, ours.toc) == (stock.toc_tokens, stock.toc)
 
@@ -206,7 +206,7 @@ def test_quicker_processors_keep_python_markdowns_order() -> None:
     subclasses asking for their characters first, the link patterns by the same classes with the quicker link-start
     expression; they must sit where Python-Markdown's own do, or run in another order."""
     stock, quick = markdown.Markdown(extensions=["def_list"]), markdown.Markdown(
-        extensions=["def_list", markup._QuickerProcessors()])
+        extensions=["def_list", quicker.QuickerProcessors()])
     assert [type(p).__name__.lstrip("_") for p in quick.parser.blockprocessors] == [
         {"HashHeaderProcessor": "HashHeaders", "BlockQuoteProcessor": "Quotes", "SetextHeaderProcessor": "SetextHeaders",
          "HRProcessor": "Rules", "DefListProcessor": "DefinitionLists"}.get(type(p).__name__, type(p).__name__)
@@ -216,9 +216,9 @@ def test_quicker_processors_keep_python_markdowns_order() -> None:
         {"NormalizeWhitespace": "_Whitespace"}.get(type(p).__name__, type(p).__name__) for p in stock.preprocessors]
     ours_inline = [(type(p).__name__, p.pattern) for p in quick.inlinePatterns]
     assert ours_inline == [({"DelimiterProcessor": "_Emphasis"}.get(type(p).__name__, type(p).__name__),
-                            markup._QUICK_LINK_START if p.pattern == markup._LINK_START else p.pattern)
+                            quicker._QUICK_LINK_START if p.pattern == quicker._LINK_START else p.pattern)
                            for p in stock.inlinePatterns]
-    assert sum(pattern == markup._QUICK_LINK_START for _name, pattern in ours_inline) == 3  # reference, link, short
+    assert sum(pattern == quicker._QUICK_LINK_START for _name, pattern in ours_inline) == 3  # reference, link, short
 
 
 _EMPHASIS_PIECES = st.sampled_from([
@@ -237,8 +237,8 @@ _EMPHASIS_PIECES = st.sampled_from([
 def test_quicker_emphasis_makes_what_python_markdown_makes(body: str) -> None:
     """The spans _Emphasis makes itself must come out as Python-Markdown's pairing algorithm makes
     them, and everything else must still reach that algorithm."""
-    quick, stock = markdown.Markdown(extensions=[markup._QuickerProcessors()]), markdown.Markdown()
-    assert type(quick.inlinePatterns["em_strong"]) is markup._Emphasis and quick.delimiters is quick.inlinePatterns[
+    quick, stock = markdown.Markdown(extensions=[quicker.QuickerProcessors()]), markdown.Markdown()
+    assert type(quick.inlinePatterns["em_strong"]) is quicker._Emphasis and quick.delimiters is quick.inlinePatterns[
         "em_strong"]
     expected = stock.convert(body)
     assert quick.convert(body) == expected
@@ -247,7 +247,7 @@ def test_quicker_emphasis_makes_what_python_markdown_makes(body: str) -> None:
 
 def test_block_level_tags_are_python_markdowns() -> None:
     md = markdown.Markdown(extensions=[*markup.EXTENSIONS], extension_configs=markup.EXTENSION_CONFIGS)
-    quick = markup._BlockLevel(md.block_level_elements)
+    quick = quicker.BlockLevel(md.block_level_elements)
     tags = [*md.block_level_elements, *(t.upper() for t in md.block_level_elements), "p/", "DIV/", "em", "a", "span",
             "", "/", "pre ", None, 3, markup.etree.Comment]
     assert [quick(tag) for tag in tags] == [md.is_block_level(tag) for tag in tags]
@@ -256,7 +256,7 @@ def test_block_level_tags_are_python_markdowns() -> None:
 
 def test_quicker_emphasis_stays_out_where_the_emphasis_is_not_python_markdowns_own() -> None:
     """legacy_em makes '_' emphasis "dumb": _Emphasis, written for the smart one, must leave it alone."""
-    md = markdown.Markdown(extensions=["legacy_em", markup._QuickerProcessors()])
+    md = markdown.Markdown(extensions=["legacy_em", quicker.QuickerProcessors()])
     assert type(md.inlinePatterns["em_strong"]) is markdown.inlinepatterns.DelimiterProcessor
     assert md.delimiters is md.inlinePatterns["em_strong"]
     body = "snake_case_name and *a* _b_"
@@ -268,7 +268,7 @@ def test_quicker_emphasis_makes_the_common_spans_itself(monkeypatch: pytest.Monk
     general = markdown.inlinepatterns.DelimiterProcessor.handleMatch
     monkeypatch.setattr(markdown.inlinepatterns.DelimiterProcessor, "handleMatch",
                         lambda self, m, data: calls.append(data[m.start(0):]) or general(self, m, data))
-    md = markdown.Markdown(extensions=[markup._QuickerProcessors()])
+    md = markdown.Markdown(extensions=[quicker.QuickerProcessors()])
     assert md.convert("An *emphasis*, a **strong** one.") == "<p>An <em>emphasis</em>, a <strong>strong</strong> one.</p>"
     assert calls == []
     assert md.convert("Nested **a *b* c**.") == "<p>Nested <strong>a <em>b</em> c</strong>.</p>"
