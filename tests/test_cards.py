@@ -94,3 +94,30 @@ def test_a_build_that_relates_articles_itself_imports_the_engine_while_they_are_
     loaded = load_site(root, now=datetime(2026, 11, 27, tzinfo=UTC), jobs=1)
     assert [(main, done > 0) for name, main, done in asked if name == load.RELATED_ENGINE] == [(False, True)]
     assert set(loaded.relations.lists) == {"wells-0", "wells-1", "wells-2"}
+
+
+def test_a_card_hashes_without_its_tags_and_authors() -> None:
+    """Templates' cached() pieces are keyed by cards, one lookup a page: a card with 10,000 tags, on
+    each of its 10,000 tag pages, hashed every tag every time (a quadratic build). Equal cards must
+    still hash alike, and unequal ones stay unequal."""
+    from builder.render import _CachedPieces
+    from builder.views import Card, TermRef, TopicRef
+
+    class Unhashable(TermRef):
+        __hash__ = None  # type: ignore[assignment]
+
+    topic = TopicRef("peace", "Peace", "", "/peace/", "/peace/feed.xml")
+    when = datetime(2026, 11, 27, tzinfo=UTC)
+    tags = tuple(Unhashable(f"t{n}", f"T{n}", f"/tags/t{n}/") for n in range(3))
+    card = Card("a", "A", "/peace/a/", topic, when, "27 Nov", when.isoformat(), "", (), tags, None, None, 1)
+    twin = replace(card, tags=tuple(replace(tag) for tag in tags))
+    assert twin == card and hash(twin) == hash(card)  # (hashing the tags would raise)
+    assert replace(card, tags=tags[:2]) != card
+    pieces, made = _CachedPieces(), []
+
+    def macro(value: Card) -> str:
+        made.append(value.slug)
+        return value.title
+
+    assert pieces(macro, card) == pieces(macro, twin) == "A" and made == ["a"]
+    assert pieces(macro, replace(card, title="B")) == "B" and made == ["a", "a"]
