@@ -254,6 +254,19 @@ def test_block_level_tags_are_python_markdowns() -> None:
     assert quick("p/") and quick("Table") and not quick("strong")
 
 
+def test_a_frozen_order_is_the_registrys_and_follows_its_changes() -> None:
+    registry = markdown.util.Registry()
+    for name, priority in (("b", 20), ("a", 30), ("c", 10)):
+        registry.register(name.upper(), name, priority)
+    frozen = quicker.FrozenOrder(registry)
+    assert list(frozen) == list(registry) == ["A", "B", "C"] and len(frozen) == 3
+    assert frozen["a"] == "A" and frozen[1] == "B" and "b" in frozen and "z" not in frozen
+    frozen.deregister("b")
+    frozen.register("D", "d", 40)
+    assert list(frozen) == list(registry) == ["D", "A", "C"]
+    assert frozen.get_index_for_name("c") == 2  # (anything else is the registry's)
+
+
 def test_quicker_emphasis_stays_out_where_the_emphasis_is_not_python_markdowns_own() -> None:
     """legacy_em makes '_' emphasis "dumb": _Emphasis, written for the smart one, must leave it alone."""
     md = markdown.Markdown(extensions=["legacy_em", quicker.QuickerProcessors()])

@@ -17,7 +17,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from builder.content.model import Heading
-from builder.content.quicker import BlockLevel, QuickerProcessors, QuickerToc
+from builder.content.quicker import BlockLevel, FrozenOrder, QuickerProcessors, QuickerToc
 from builder.content.typography import smarten
 from builder.urls import split_url
 
@@ -252,6 +252,7 @@ class MarkdownRenderer:
             for name in absent_blocks:
                 md.parser.blockprocessors.deregister(name)
             md.is_block_level = BlockLevel(md.block_level_elements)
+            md.parser.blockprocessors = FrozenOrder(md.parser.blockprocessors)
             instance = self._by_parts[(absent, absent_blocks, extra, contents)] = (md, links)
         return instance
 
