@@ -133,7 +133,7 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
             writer.abort()
         generation = cache.bodies.keep_only({r.article.body_key for r in cache.state.parsed.values() if r.article},
                                             cache.state.bodies_generation)
-        cache.save(dataclasses.replace(cache.state, pages=keys, output=str(options.output.resolve()),
+        cache.save(dataclasses.replace(cache.state, pages=keys, output=output_key,
                                        saved_ns=time.time_ns(), bodies_generation=generation))
         loaded.watch.lap("save cache")
     except BaseException:
@@ -226,7 +226,7 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
                             config.date_format, compiled=cache.state.templates)
     fingerprints = Fingerprints()
     site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
-    same_output = cache.state.output == str(output.resolve())
+    same_output = _built_into(cache, output)
     cards = {a.slug: planner.card_token(a) for a in site.articles}
     changed = changed_cards(cache.state.cards, cards)
     # an unchanged card keeps the token loaded, which the cache's save then finds identical (a
@@ -236,13 +236,19 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
                     cache.state.pages if same_output else {}, cards, changed, same_output)
 
 
+def _built_into(cache: Cache, output: Path) -> bool:
+    """Whether the cache's last build wrote into OUTPUT: its page keys and unit records then
+    describe the pages there."""
+    return cache.state.output == str(output.resolve())
+
+
 def listings_pay(loaded: LoadedSite, writer: SiteWriter, cache: Cache, jobs: int | None) -> bool:
     """Whether rendering the listing pages in a background process (start_listings) pays: when
     every page is planned anew (no pages of a last build into this output), there are enough of
     them, and workers may fork. Not above a render round's worth of articles: the process copies
     what it reads of this one's memory, and at 100,000 articles that took all processes together
     from 1.7 to 2.8 GB."""
-    planned_before = cache.state.output == str(writer.output.resolve()) and cache.state.units
+    planned_before = _built_into(cache, writer.output) and cache.state.units
     return (loaded.theme is not None and not planned_before and worker_count(jobs) > 1
             and MIN_PARALLEL_ITEMS <= len(loaded.site.articles) <= ROUND_ITEMS and can_fork())
 

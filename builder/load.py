@@ -93,8 +93,9 @@ def load_site(source: Path, *, drafts: bool = False, now: datetime | None = None
     MEANWHILE, if given, is called while a helper process works out the related lists, with the
     site loaded but for them (its `relations` still empty); BEFORE_RELATING, likewise, when this
     process works them out itself or has them already (also after a helper failed). STATS: the
-    article files' stats, by site-relative path, where the caller has them already. A related helper the cache holds
-    already (started by the caller, see builder.build) is used if it has not been asked yet."""
+    article files' stats, by site-relative path, where the caller has them already. A related
+    helper the cache holds already (started by the caller, see builder.build) is used if it has
+    not been asked yet."""
     config = load_config(source)
     if base_url is not None:
         config = dataclasses.replace(config, base_url=base_url)
