@@ -30,6 +30,9 @@ from markdown.extensions.toc import (
     unique,
 )
 from markdown.preprocessors import NormalizeWhitespace
+from markdown.treeprocessors import InlineProcessor
+
+from builder.content.inline import QuickerInline
 
 
 class _HeadingIds(TocTreeprocessor):
@@ -218,6 +221,8 @@ class QuickerProcessors(Extension):
         if "deflist" in md.parser.blockprocessors and type(md.parser.blockprocessors["deflist"]) is DefListProcessor:
             md.parser.blockprocessors.register(_DefinitionLists(md.parser), "deflist", 25)  # (def_list's own)
         _quicker_emphasis(md)
+        if type(md.treeprocessors["inline"]) is InlineProcessor:
+            md.treeprocessors.register(QuickerInline(md), "inline", 20)  # (Python-Markdown's priority)
 
 
 class BlockLevel:
