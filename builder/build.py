@@ -224,6 +224,7 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
     if loaded.theme is not None:
         renderer = Renderer(loaded.theme.template_dirs, planner.site_view(), site.data, static_urls, source,
                             config.date_format, compiled=cache.state.templates)
+        renderer.prepare(planner.templates())  # (before the listings' process and the render workers fork)
     fingerprints = Fingerprints()
     site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
     same_output = _built_into(cache, output)
@@ -339,7 +340,6 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     handed = _handed(listing_todo) if prep.listings is not None else []
     todo = [*home.todo, *(len(home.plan.specs) + index for index in articles.todo), *listing_todo[len(handed):]]
     total = len(todo) + len(handed)
-    renderer.prepare({specs[index].template for index in todo})
     job = _RenderJob(specs, renderer, writer.output, writer.staging)
     seen: set[tuple[str, int | None, str]] = set()
     done = 0

@@ -44,6 +44,7 @@ MORE_IN_TOPIC = 4
 HOME_TOP = 4
 HOME_PER_TOPIC = 3
 LEAD_WINDOW = 10  # a featured article leads the front page while it is among the ten newest
+ARTICLE_TEMPLATE = "article.html"
 
 ImageSizes = Callable[[str], tuple[int, int] | None]  # content-relative path -> (width, height)
 
@@ -175,6 +176,11 @@ class Planner:
     # Every page of the site, in groups that are planned together; in sitemap order: the home
     # unit, the article units, the listing units.
 
+    def templates(self) -> set[str]:
+        """The templates of every page (to compile before processes fork)."""
+        return {*self.home_unit().templates, ARTICLE_TEMPLATE,
+                *(name for unit in self.listing_units() for name in unit.templates)}
+
     def home_unit(self) -> Unit:
         return Unit("home", None, ("home.html",), lambda: [self.home()])
 
@@ -186,7 +192,7 @@ class Planner:
             slugs = related.get(article.slug, ())
             yield Unit(f"article:{article.slug}",
                        "\0".join([orders[site.topic_of[article.slug]], self.body_token(article), *slugs]),
-                       ("article.html",), functools.partial(lambda a, r: [self.article(a, r)], article, slugs),
+                       (ARTICLE_TEMPLATE,), functools.partial(lambda a, r: [self.article(a, r)], article, slugs),
                        functools.partial(self._article_watches, article, slugs))
 
     def listing_units(self) -> Iterator[Unit]:
@@ -325,7 +331,7 @@ class Planner:
         # Everything _article_page reads: the file's digest stands for headings, extra and summary.
         recipe = ("article", article.digest, card, body, related_cards, more, previous, newer)
         lastmod = datetime.fromisoformat(card.updated_iso) if card.updated_iso else card.date
-        return PageSpec(self.urls.output_path(card.url), "article.html", card.url, recipe,
+        return PageSpec(self.urls.output_path(card.url), ARTICLE_TEMPLATE, card.url, recipe,
                         functools.partial(self._article_page, article, card, body, related_cards, more, previous,
                                           newer), lastmod)
 

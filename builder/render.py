@@ -119,9 +119,14 @@ class Renderer:
             self._collect(literal.group(1), sources)
 
     def prepare(self, names: set[str]) -> None:
-        """Compile templates before render workers fork, so each worker need not compile them again
-        and the compiled code lands in the store; mistakes are reported by render()."""
-        for name in sorted(names):
+        """Compile templates NAMES and those they extend, include or import (which Jinja loads only
+        once a page is rendered) before processes fork, so none of them compiles them again (the
+        default theme's base and macros are most of its compiling) and the compiled code lands in
+        the store; mistakes are reported by render()."""
+        sources: dict[str, str] = {}
+        for name in names:
+            self._collect(name, sources)
+        for name in sorted(sources):
             with contextlib.suppress(TemplateError, OSError):
                 self.env.get_template(name)
 

@@ -121,3 +121,20 @@ def test_a_card_hashes_without_its_tags_and_authors() -> None:
 
     assert pieces(macro, card) == pieces(macro, twin) == "A" and made == ["a"]
     assert pieces(macro, replace(card, title="B")) == "B" and made == ["a", "a"]
+
+
+def test_the_planners_templates_are_those_of_every_page(make_site: Callable[[dict[str, str | bytes]], Path]) -> None:
+    """Planner.templates() names what is compiled before processes fork (Renderer.prepare): every
+    template a page of the site is rendered with, listings, years and indexes included."""
+    root = make_site({
+        "portal.toml": 'title = "Cards"\nbase_url = "https://example.org/"\n',
+        "content/peace/a.md": article("Talks resume", topic="peace", tags=["Mediation"], author="Ana Ruiz"),
+        "content/water/b.md": article("Wells dug", topic="water", tags=["Water"], author="Ben Ode"),
+    })
+    loaded = load_site(root, now=datetime(2026, 11, 27, tzinfo=UTC))
+    planner = Planner(loaded.site, Urls("/", "https://example.org"), lambda path: None, loaded.source_urls,
+                      lambda key: "")
+    units = [planner.home_unit(), *planner.article_units(loaded.relations.lists), *planner.listing_units()]
+    used = {spec.template for unit in units for spec in unit.plan()}
+    assert used == planner.templates()
+    assert {"home.html", "article.html", "topic.html", "tag.html", "author.html", "year.html"} <= used

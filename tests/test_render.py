@@ -53,6 +53,26 @@ def test_compiled_templates_are_reused_until_the_template_changes(tmp_path: Path
     assert store != stored
 
 
+def test_prepared_templates_leave_nothing_to_compile_in_a_forked_process(tmp_path: Path) -> None:
+    """prepare() compiles what the named templates extend, include and import too: Jinja loads
+    those only when a page renders, which in each render worker and the listings' process would
+    compile them again."""
+    (tmp_path / "base.html").write_text("<body>{% block main %}{% endblock %}</body>")
+    (tmp_path / "_macros.html").write_text("{% macro x() %}x{% endmacro %}")
+    (tmp_path / "page.html").write_text('{% extends "base.html" %}{% import "_macros.html" as m %}'
+                                        "{% block main %}{{ m.x() }} {{ page }}{% endblock %}")
+    (tmp_path / "broken.html").write_text("{% if %}")
+    renderer = renderer_for(tmp_path)
+    renderer.prepare({"page.html", "broken.html", "missing.html"})  # (mistakes are render()'s to report)
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("prepare() should have compiled it")
+
+    renderer.env.compile = no_compiling  # type: ignore[method-assign, assignment]
+    spec = SimpleNamespace(template="page.html", page="A", path="index.html")
+    assert renderer.render(spec) == b"<body>x A</body>"  # type: ignore[arg-type]
+
+
 def test_by_reads_sorts_most_read_first_and_unknown_last() -> None:
     class Card:
         def __init__(self, slug: str, reads: int | None, day: int) -> None:
