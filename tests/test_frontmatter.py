@@ -51,3 +51,77 @@ def test_horizontal_rule_in_body_is_not_a_boundary() -> None:
     front = split_front_matter("a.md", "---\ntitle: x\n---\nOne\n\n---\n\nTwo\n")
     assert isinstance(front, FrontMatter)
     assert "Two" in front.body and "One" in front.body
+
+
+# --- Simple front matter read without the YAML parser ----------------------------------------
+
+import os  # noqa: E402
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from builder.content import frontmatter  # noqa: E402
+
+# Mostly what front matter holds, with every kind of character YAML treats specially mixed in
+_KEYS = st.sampled_from(["title", "tags", "summary", "x-y", "_a", "a1", "yes", "No", "on", "null", "y", "é", "a b", "1"])
+_SEPARATORS = st.sampled_from([": ", ": ", ": ", ":  ", ":", " : ", ":\t", ": \t"])
+_WORDS = st.sampled_from(["Peace", "talks", "Ana Ruiz", "it's", "a,b", "x-y", "2026-05-01", "2026-05-01 10:00", "a:b",
+                          "Aldessa", "été", "—"])
+_SPECIALS = st.sampled_from([
+    " ", "  ", ",", ", ", ":", ": ", "#", " #", '"', "'", "''", "\\", '\\"', "\\n", "\\\\", "[", "]", "{", "}", "-",
+    "- ", "?", "&", "*", "!", "|", ">", "%", "@", "`", "~", "=", "<<", ".", "0", "1", "12", "0x1", "1_0", "1:30",
+    ".5", "1e3", ".inf", "true", "False", "ON", "off", "yes", "no", "null", "Null", "\u2028", "\x85", "\t", "\r",
+    "\x07", "\ufeff",
+])
+_VALUES = st.lists(st.one_of(_WORDS, _WORDS, _SPECIALS), min_size=1, max_size=4).map("".join)
+_ITEMS = st.lists(st.one_of(_WORDS, _SPECIALS), min_size=1, max_size=2).map("".join)
+_LINES = st.one_of(
+    st.builds(lambda k, s, v: f"{k}{s}{v}", _KEYS, _SEPARATORS, _VALUES),
+    st.builds(lambda k, s, v: f'{k}{s}"{v}"', _KEYS, _SEPARATORS, _VALUES),
+    st.builds(lambda k, s, v: f"{k}{s}'{v}'", _KEYS, _SEPARATORS, _VALUES),
+    st.builds(lambda k, s, items: f"{k}{s}[{', '.join(items)}]", _KEYS, _SEPARATORS, st.lists(_ITEMS, max_size=3)),
+    st.sampled_from(["", " ", "  - item", "---", "...", "# a comment", "%YAML 1.1", "key:", "- a"]),
+)
+
+
+def _yaml_reads(raw: str) -> object:
+    try:
+        return yaml.load(raw, Loader=frontmatter._NoTimestampLoader)
+    except yaml.YAMLError as exc:
+        return exc
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")) * 5, deadline=None)
+@given(st.lists(_LINES, min_size=1, max_size=4).map("\n".join))
+@example('title: "Talks: \\"a\\" round"\ndate: 2026-05-01 10:00\ntags: [Peace, Water]\ndraft: true\n')
+@example("title: It's 'fine', they said [again]\nauthor: [Ana Ruiz]\nfeatured: Off\nsummary: 'It''s'")
+@example("tags: []\nrelated: [ ]\nslug: a-b_c\n")
+@example("title: a:")  # (an error to YAML)
+@example("tags: [12]")
+@example("tags: [a: b]")
+@example("tags: [&a x]")
+@example("yes: x")
+def test_simple_front_matter_reads_as_yaml_reads_it(raw: str) -> None:
+    """Where the quick reader accepts front matter, it reads exactly what PyYAML reads."""
+    quick = frontmatter._simple_mapping(raw)
+    if quick is not None:
+        assert quick == _yaml_reads(raw)
+        assert [type(v) for v in quick.values()] == [type(v) for v in _yaml_reads(raw).values()]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("raw", [
+    'title: "Talks resume"\ndate: 2026-05-01\ntopic: Peace\ntags: [Mediation, Water]\nauthor: Ana Ruiz\n',
+    "title: Women's council meets\nsummary: \"A \\\"new\\\" start, at last.\"\ndraft: false\nfeatured: true\n",
+])
+def test_common_front_matter_skips_the_yaml_parser(raw: str) -> None:
+    assert frontmatter._simple_mapping(raw) == _yaml_reads(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    "author:\n  - Ana Ruiz\n  - Ben Ode\n", "count: 12\n", "title: null\n", "title: \n", "title: a # note\n",
+    "yes: no\n", 'title: "a\\tb"\n', "title: a: b\n", "tags: [a, [b]]\n", "title: |\n  text\n",
+])
+def test_other_front_matter_goes_to_the_yaml_parser(raw: str) -> None:
+    assert frontmatter._simple_mapping(raw) is None

@@ -53,10 +53,12 @@ def split_front_matter(path: str, text: str) -> FrontMatter | Problem:
                        "add a line holding only '---' after the last front matter key")
     yaml_start = stripped.find(raw_yaml, 3)
     yaml_first_line = first_line + stripped.count("\n", 0, yaml_start)
-    try:
-        data = yaml.load(raw_yaml, Loader=_NoTimestampLoader)
-    except yaml.YAMLError as exc:
-        return _yaml_problem(path, exc, yaml_first_line)
+    data = _simple_mapping(raw_yaml)
+    if data is None:
+        try:
+            data = yaml.load(raw_yaml, Loader=_NoTimestampLoader)
+        except yaml.YAMLError as exc:
+            return _yaml_problem(path, exc, yaml_first_line)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -68,6 +70,76 @@ def split_front_matter(path: str, text: str) -> FrontMatter | Problem:
         if match:
             line_of.setdefault(match.group(1), yaml_first_line + offset)
     return FrontMatter({str(k): v for k, v in data.items()}, line_of, body, first_line)
+
+
+# The front matter most articles have, read without the YAML parser (which builds and resolves
+# every node in Python: 0.1-0.2 ms an article, as much as the rest of reading its fields): lines
+# of "key: value" at the left margin, each value a quoted string (escaping only quotes and
+# backslashes), a plain word or phrase, true or false, or a list [a, b] of plain words or phrases.
+# Anything else, or any value YAML would read as another type (a number, null), goes to the YAML
+# parser, which reads what this reads the same (tests/test_frontmatter.py compares them).
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): +(.*)")
+_NOT_SIMPLE = re.compile(r"[\t\r\x85\u2028\u2029\ufeff#]")  # (tabs, other line breaks, a BOM, comments)
+_DOUBLE_QUOTED = re.compile(r'"((?:[^"\\]|\\["\\])*)"')
+_ESCAPED = re.compile(r'\\(["\\])')
+_SINGLE_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_STARTS_OTHER = frozenset("-?:,[]{}#&*!|>'\"%@`")  # a plain scalar never starts with these
+_FLOW_OTHER = re.compile(r"[\[\]{}:'\"]")  # nor holds these, in a list (commas part the items)
+_RESOLVERS: dict[str | None, list[tuple[str, re.Pattern[str]]]] = _NoTimestampLoader.yaml_implicit_resolvers
+_STRING, _BOOLEAN = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool"
+
+
+def _simple_mapping(raw: str) -> dict[str, Any] | None:
+    """RAW read as YAML reads it, or None where it is not of the simple kind described above."""
+    if _NOT_SIMPLE.search(raw) or yaml.reader.Reader.NON_PRINTABLE.search(raw):
+        return None
+    data: dict[str, Any] = {}
+    for line in raw.split("\n"):
+        if not line:
+            continue
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None or _tag_of(match.group(1)) != _STRING:
+            return None
+        key, value = match[1], match[2].rstrip(" ")
+        first = value[:1]
+        if first == '"':
+            quoted = _DOUBLE_QUOTED.fullmatch(value)
+            if quoted is None:
+                return None
+            data[key] = _ESCAPED.sub(r"\1", quoted.group(1))
+        elif first == "'":
+            quoted = _SINGLE_QUOTED.fullmatch(value)
+            if quoted is None:
+                return None
+            data[key] = quoted.group(1).replace("''", "'")
+        elif first == "[":
+            if value[-1] != "]" or _FLOW_OTHER.search(value, 1, len(value) - 1):
+                return None
+            inner = value[1:-1]
+            items = [item.strip(" ") for item in inner.split(",")] if inner.strip(" ") else []
+            if not all(item and item[0] not in _STARTS_OTHER and _tag_of(item) == _STRING for item in items):
+                return None
+            data[key] = items
+        else:
+            if not value or first in _STARTS_OTHER or ": " in value or value[-1] == ":":
+                return None
+            tag = _tag_of(value)
+            if tag == _BOOLEAN:
+                data[key] = yaml.constructor.SafeConstructor.bool_values[value.lower()]
+            elif tag == _STRING:
+                data[key] = value
+            else:
+                return None
+    return data or None  # (YAML reads nothing as None, not as an empty mapping)
+
+
+def _tag_of(plain: str) -> str:
+    """The type YAML resolves the plain scalar PLAIN to: a string unless it reads as another."""
+    for first in (plain[:1], None):  # the resolvers for its first character, then those for any
+        for tag, pattern in _RESOLVERS.get(first, ()):
+            if pattern.match(plain):
+                return str(tag)
+    return _STRING
 
 
 def _yaml_problem(path: str, exc: yaml.YAMLError, yaml_first_line: int) -> Problem:
