@@ -224,7 +224,6 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
     if loaded.theme is not None:
         renderer = Renderer(loaded.theme.template_dirs, planner.site_view(), site.data, static_urls, source,
                             config.date_format, compiled=cache.state.templates)
-        renderer.prepare(planner.templates())  # (before the listings' process and the render workers fork)
     fingerprints = Fingerprints()
     site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
     same_output = _built_into(cache, output)
@@ -259,6 +258,8 @@ def start_listings(prep: PagePrep, writer: SiteWriter, cache: Cache) -> Backgrou
     one works out the related lists and plans the articles, which keep only part of the cores
     busy (see listings_pay). The process plans the pages itself: handing it the plan would make
     this one plan them first, alone."""
+    if prep.renderer is not None:
+        prep.renderer.prepare(prep.planner.templates())  # (or the process would compile them, and so would this one)
     return Background(functools.partial(_render_listings, prep, writer, cache))
 
 
@@ -340,6 +341,7 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     handed = _handed(listing_todo) if prep.listings is not None else []
     todo = [*home.todo, *(len(home.plan.specs) + index for index in articles.todo), *listing_todo[len(handed):]]
     total = len(todo) + len(handed)
+    renderer.prepare({specs[index].template for index in todo})  # (before render workers fork)
     job = _RenderJob(specs, renderer, writer.output, writer.staging)
     seen: set[tuple[str, int | None, str]] = set()
     done = 0
