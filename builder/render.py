@@ -81,6 +81,7 @@ class Renderer:
         self.cached = _CachedPieces()
         self.env.globals.update(site=site, data=data, static=self.static, cached=self.cached)
         self._template_keys: dict[str, str] = {}
+        self._texts: dict[str, str | None] = {}
         self.env.filters["date"] = self.date
         self.env.filters["by_reads"] = by_reads
 
@@ -99,15 +100,23 @@ class Renderer:
             self._template_keys[name] = digest("\0".join(f"{n}\0{s}" for n, s in sorted(sources.items())).encode())
         return self._template_keys[name]
 
+    def _template_text(self, name: str) -> str | None:
+        """Template NAME's text (None if there is none), read once per build: every page template's
+        key and prepare() follow the same base and macros."""
+        if name not in self._texts:
+            try:
+                self._texts[name] = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                self._texts[name] = None
+        return self._texts[name]
+
     def _collect(self, name: str, sources: dict[str, str]) -> None:
         if name in sources:
             return
-        try:
-            source, _filename, _uptodate = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
-        except jinja2.TemplateNotFound:
-            sources[name] = ""
+        source = self._template_text(name)
+        sources[name] = source or ""
+        if source is None:
             return
-        sources[name] = source
         # A regular expression, not Jinja's parser: parsing every template cost more than hashing
         # all of a small site's pages. A name it cannot read makes the page depend on every template.
         for statement in _TEMPLATE_STATEMENT.finditer(source):
