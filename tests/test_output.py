@@ -42,6 +42,24 @@ def test_rebuild_keeps_unchanged_files_and_removes_stale(tmp_path: Path) -> None
     assert (summary.written, summary.unchanged, summary.removed) == (1, 1, 1)
 
 
+def test_a_page_is_written_whole_even_when_the_system_writes_it_in_pieces(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda handle, data: real_write(handle, bytes(data)[:3]))  # a short write each time
+    writer = SiteWriter(tmp_path / "site")
+    writer.write("tags/peace/page/2/index.html", b"<p>ten bytes and more</p>")
+    writer.commit()
+    assert (tmp_path / "site/tags/peace/page/2/index.html").read_bytes() == b"<p>ten bytes and more</p>"
+
+
+def test_pages_get_the_permissions_any_new_file_gets(tmp_path: Path) -> None:
+    writer = SiteWriter(tmp_path / "site")
+    writer.write("index.html", b"home")
+    writer.commit()
+    (tmp_path / "plain.txt").write_bytes(b"x")
+    assert (tmp_path / "site/index.html").stat().st_mode == (tmp_path / "plain.txt").stat().st_mode
+
+
 @pytest.mark.parametrize("listed", [True, False])  # pages checked with exists() first, or not
 def test_everything_the_new_site_lacks_goes_and_links_are_never_followed(tmp_path: Path, listed: bool) -> None:
     out = tmp_path / "site"
