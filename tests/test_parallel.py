@@ -5,8 +5,24 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from builder.parallel import Background, can_fork, map_chunks
+from builder.parallel import SERIAL_CHUNK, TAIL_CHUNK, Background, can_fork, chunks, map_chunks
+
+
+@given(st.integers(0, 40_000), st.integers(1, 8))
+def test_pieces_hold_every_item_once_in_order_and_shrink_towards_the_end(count: int, workers: int) -> None:
+    items = list(range(count))
+    parts = chunks(items, workers)
+    assert [item for part in parts for item in part] == items
+    sizes = [len(part) for part in parts]
+    assert all(0 < size <= SERIAL_CHUNK for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)  # never a bigger piece after a smaller one
+    if parts:
+        assert sizes[-1] <= TAIL_CHUNK  # the last piece is small, whoever gets it finishes soon
+    if count >= 8 * workers * SERIAL_CHUNK:
+        assert sizes[0] == SERIAL_CHUNK  # (not small everywhere: a piece has its overhead)
 
 
 def _pids(shared: object, chunk: list[int]) -> list[tuple[int, int]]:
