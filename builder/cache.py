@@ -128,8 +128,15 @@ class BodyStore:
             # overflow pages, and storing 10,000 of them takes half the time. (Only a new file
             # takes the size, so it is set before WAL mode creates the file.)
             self._connection.execute("PRAGMA page_size=32768")
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=NORMAL")
+            if self._temporary:
+                # A build's own store (--clean), deleted when it ends: nothing to recover after a
+                # crash, so no journal; WAL wrote every page twice (storing 10,000 bodies took
+                # 0.24-0.26 s of CPU, 0.09-0.13 s without).
+                self._connection.execute("PRAGMA journal_mode=OFF")
+                self._connection.execute("PRAGMA synchronous=OFF")
+            else:
+                self._connection.execute("PRAGMA journal_mode=WAL")
+                self._connection.execute("PRAGMA synchronous=NORMAL")
             self._pid = os.getpid()
         return self._connection
 
