@@ -337,8 +337,8 @@ class Listing:
 def stage(output: Path, staging: Path, rel: str, data: bytes) -> bool:
     """Write `data` into the staging folder unless output/rel already holds exactly these bytes.
     Plain os calls on strings, not pathlib: a page costs one stat, one open (a mkdir first when its
-    folder is new) and one write, where Path objects, exist_ok's checks and a buffered file took
-    about as much CPU again as the system calls themselves (a cold build writes every page)."""
+    folder is new) and one write; Path objects, exist_ok's checks and a buffered file added about
+    half as much CPU again as those calls take (and a cold build writes every page)."""
     rel = _safe(rel)
     old = f"{output}/{rel}"
     try:
