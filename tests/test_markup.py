@@ -215,7 +215,8 @@ def test_quicker_processors_keep_python_markdowns_order() -> None:
     assert [type(p).__name__ for p in quick.preprocessors] == [
         {"NormalizeWhitespace": "_Whitespace"}.get(type(p).__name__, type(p).__name__) for p in stock.preprocessors]
     ours_inline = [(type(p).__name__, p.pattern) for p in quick.inlinePatterns]
-    assert ours_inline == [({"DelimiterProcessor": "_Emphasis"}.get(type(p).__name__, type(p).__name__),
+    assert ours_inline == [({"DelimiterProcessor": "_Emphasis", "LinkInlineProcessor": "_Links",
+                             "ImageInlineProcessor": "_Images"}.get(type(p).__name__, type(p).__name__),
                             quicker._QUICK_LINK_START if p.pattern == quicker._LINK_START else p.pattern)
                            for p in stock.inlinePatterns]
     assert sum(pattern == quicker._QUICK_LINK_START for _name, pattern in ours_inline) == 3  # reference, link, short
@@ -245,6 +246,43 @@ def test_quicker_emphasis_makes_what_python_markdown_makes(body: str) -> None:
     expected = stock.convert(body)
     assert quick.convert(body) == expected
     assert quick.convert(body) == expected  # (instances are reused: nothing may linger from the last body)
+
+
+_LINK_PIECES = st.sampled_from([
+    "[", "]", "![", "](", "(", ")", "<", ">", "(<", ">)", '"', "'", " ", "  ", "\n", "\t", "\\", "\\)", "\\]", "a",
+    "b c", "http://e.org/x?y=1&z=2", "p.md#f", "*", "`", "&amp;", "\x02", "\n\n", "[a](b)", "![i](j.png)", '"t"', "'t'",
+    " 't')", ' "t")', "(x)",
+])
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")) * 5, deadline=None)
+@given(st.lists(_LINK_PIECES, max_size=30).map("".join))
+@example('[a](b "t") [c](d) ![e](f) [g[h]](i) [j](k(l)) [m](<n o>) [p](q\'r) [s]( t ) [w](x \'y\') [u](v')
+@example("[a]( <b> c) [d](e\\) f) [`g]`](h) [i](j \"k) l\")")  # an unclosed title: Python-Markdown backtracks
+def test_quicker_links_read_what_python_markdown_reads(body: str) -> None:
+    """_Links and _Images take the commonest texts and destinations without Python-Markdown's
+    character loops: the same links and images for any body, and everything else still theirs."""
+    quick, stock = markdown.Markdown(extensions=[quicker.QuickerProcessors()]), markdown.Markdown()
+    assert type(quick.inlinePatterns["link"]) is quicker._Links
+    assert type(quick.inlinePatterns["image_link"]) is quicker._Images
+    expected = stock.convert(body)
+    assert quick.convert(body) == expected
+    assert quick.reset().convert(body) == expected
+
+
+def test_quicker_links_read_the_common_links_themselves(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []  # Python-Markdown's own loops, as _Links and _Images called them
+    for name in ("getText", "getLink"):
+        general = getattr(markdown.inlinepatterns.LinkInlineProcessor, name)
+        monkeypatch.setattr(markdown.inlinepatterns.LinkInlineProcessor, name,
+                            lambda self, data, index, name=name, general=general: (
+                                isinstance(self, quicker._Links) and calls.append(name)) or general(self, data, index))
+    md = markdown.Markdown(extensions=[quicker.QuickerProcessors()])
+    assert md.convert("A [link](https://e.org/a?b=1) and ![an image]( c.png ).") == (
+        '<p>A <a href="https://e.org/a?b=1">link</a> and <img alt="an image" src="c.png" />.</p>')
+    assert calls == []
+    assert md.convert('[a [b]](c "d")') == '<p><a href="c" title="d">a [b]</a></p>'
+    assert calls == ["getText", "getLink"]  # (a nested bracket and a title: Python-Markdown's loops)
 
 
 def test_block_level_tags_are_python_markdowns() -> None:

@@ -157,6 +157,35 @@ _QUICK_LINK_START = r"\[(?<!\!\[)"
 _LINK_PATTERNS = {"reference": 170, "link": 160, "short_reference": 130}  # Python-Markdown's names, priorities
 
 
+class _Links(inlinepatterns.LinkInlineProcessor):
+    """Python-Markdown's `[text](url)` links, reading the commonest text and destination without
+    its character loops: text with no '[' before its first ']', and a destination with no '(' or
+    quote before its first ')' (so no nested brackets and no title), for which the loops stop at
+    exactly those brackets. Anything else goes to Python-Markdown's own (9 us a link, 3 % of
+    converting one of the benchmark's articles)."""
+
+    def getText(self, data: str, index: int) -> tuple[str, int, bool]:
+        close = data.find("]", index)
+        if close >= 0 and data.find("[", index, close) < 0:
+            return data[index:close], close + 1, True
+        text: tuple[str, int, bool] = super().getText(data, index)
+        return text
+
+    def getLink(self, data: str, index: int) -> tuple[str, str | None, int, bool]:
+        opened = self.RE_LINK.match(data, pos=index)
+        if opened is not None and not opened.group(1):  # ('(' and spaces, but not "(<url>")
+            start = opened.end()
+            close = data.find(")", start)
+            if close >= 0 and not any(char in data[start:close] for char in "(\"'"):
+                return self.unescape(data[start:close]).strip(), None, close + 1, True
+        link: tuple[str, str | None, int, bool] = super().getLink(data, index)
+        return link
+
+
+class _Images(_Links, inlinepatterns.ImageInlineProcessor):
+    """Python-Markdown's `![alt](src)` images, read as _Links reads links."""
+
+
 class _Emphasis(inlinepatterns.DelimiterProcessor):
     """Python-Markdown's '*' and '_' emphasis, making the commonest span directly: `*text*` or
     `**text**`, opened by a run of one or two stars before a non-space and closed by a run of as
@@ -213,7 +242,10 @@ class QuickerProcessors(Extension):
                 continue
             pattern = md.inlinePatterns[name]
             if isinstance(pattern, inlinepatterns.InlineProcessor) and pattern.pattern == _LINK_START:
-                md.inlinePatterns.register(type(pattern)(_QUICK_LINK_START, md), name, priority)
+                kind = _Links if type(pattern) is inlinepatterns.LinkInlineProcessor else type(pattern)
+                md.inlinePatterns.register(kind(_QUICK_LINK_START, md), name, priority)
+        if "image_link" in md.inlinePatterns and type(md.inlinePatterns["image_link"]) is inlinepatterns.ImageInlineProcessor:
+            md.inlinePatterns.register(_Images(md.inlinePatterns["image_link"].pattern, md), "image_link", 150)  # (its own)
         md.parser.blockprocessors.register(_HashHeaders(md.parser), "hashheader", 70)
         md.parser.blockprocessors.register(_SetextHeaders(md.parser), "setextheader", 60)
         md.parser.blockprocessors.register(_Rules(md.parser), "hr", 50)
