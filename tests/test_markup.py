@@ -185,6 +185,21 @@ def test_a_link_urllib_refuses_is_left_as_written() -> None:
     assert '<a href="https://example.org[">the report</a>' in out.html
 
 
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")), deadline=None)
+@given(st.text(st.sampled_from("aZ9+-.:/#?[]@ \t\n\x00é"), max_size=12))
+@example("http://e.org")
+@example("a+b.c-d:x")
+@example("\thttp:x")
+@example("h\ttp:x")
+@example("9a:b")  # (no scheme to urlsplit: it must start with a letter)
+def test_links_left_alone_by_their_scheme_are_those_urlsplit_finds_a_scheme_in(url: str) -> None:
+    """The link rewriter leaves a URL that starts with a scheme without splitting it: only where
+    splitting it would find one (or refuse it), so such links were left alone before too."""
+    if markup._SCHEME.match(url):
+        parts = markup.split_url(url)
+        assert parts is None or parts.scheme
+
+
 def test_a_renderer_keeps_one_instance_per_set_of_absent_patterns() -> None:
     renderer = MarkdownRenderer()
     first = _html_of(renderer, "Text[^1].\n\n[^1]: A note.")

@@ -96,6 +96,9 @@ _BLOCK_TAG = re.compile(
 _TAG = re.compile(r"<[^>]+>")
 _FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _STASHED = re.compile("[\x02\x03]")
+# A URL starting with a scheme, as urlsplit reads one (a letter, then letters, digits, '+', '-' or
+# '.', then ':'): absolute, so the link rewriter leaves it without splitting it (4 us a link).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,7 @@ class _LinkRewriter(Treeprocessor):
 
     def _rewrite(self, element: etree.Element, attribute: str, *, is_image: bool) -> None:
         url = element.get(attribute)
-        if not url or url.startswith(("#", "/")):
+        if not url or url.startswith(("#", "/")) or _SCHEME.match(url):
             return
         parts = split_url(url)
         if parts is None or parts.scheme or parts.netloc:
