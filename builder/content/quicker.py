@@ -13,7 +13,7 @@ import xml.etree.ElementTree as etree
 from typing import Any
 
 import markdown
-from markdown import inlinepatterns
+from markdown import inlinepatterns, serializers
 from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor, HRProcessor, SetextHeaderProcessor
 from markdown.extensions import Extension
 from markdown.extensions.def_list import DefListProcessor
@@ -33,6 +33,7 @@ from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor
 
 from builder.content.inline import QuickerInline
+from builder.content.serialize import to_html_string
 
 
 class _HeadingIds(TocTreeprocessor):
@@ -237,6 +238,8 @@ class QuickerProcessors(Extension):
         # the same names and priorities as Python-Markdown's own (markdown.preprocessors, .blockprocessors,
         # .inlinepatterns)
         md.preprocessors.register(_Whitespace(md), "normalize_whitespace", 30)
+        if md.output_formats.get("html") is serializers.to_html_string:  # (Markdown sets its serializer after this)
+            md.output_formats = {**md.output_formats, "html": to_html_string}
         for name, priority in _LINK_PATTERNS.items():
             if name not in md.inlinePatterns:  # (a Registry, which has no get())
                 continue
