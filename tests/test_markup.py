@@ -300,6 +300,19 @@ def test_quicker_links_read_the_common_links_themselves(monkeypatch: pytest.Monk
     assert calls == ["getText", "getLink"]  # (a nested bracket and a title: Python-Markdown's loops)
 
 
+_RULE_PIECES = st.sampled_from(["-", "*", "_", "---", "* * *", "_ _ _", " ", "  ", "    ", "\t", "\n", "\n\n", "a",
+                                "- a", "* b", "1. c", "> ", "#", "=", "**d**", "\\"])
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")) * 5, deadline=None)
+@given(st.lists(_RULE_PIECES, max_size=25).map("".join))
+@example("a\n***\nb\n\n- - -\n\n  _ _ _  \n\n* * * x\n\n--\n\n**a** *b*\n\n\t---")
+def test_quicker_rules_are_found_where_python_markdown_finds_them(body: str) -> None:
+    quick, stock = markdown.Markdown(extensions=[quicker.QuickerProcessors()]), markdown.Markdown()
+    assert type(quick.parser.blockprocessors["hr"]) is quicker._Rules
+    assert quick.convert(body) == stock.convert(body)
+
+
 def test_block_level_tags_are_python_markdowns() -> None:
     md = markdown.Markdown(extensions=[*markup.EXTENSIONS], extension_configs=markup.EXTENSION_CONFIGS)
     quick = quicker.BlockLevel(md.block_level_elements)
