@@ -236,7 +236,8 @@ def test_quicker_processors_keep_python_markdowns_order() -> None:
                            for p in stock.inlinePatterns]
     assert sum(pattern == quicker._QUICK_LINK_START for _name, pattern in ours_inline) == 3  # reference, link, short
     assert [type(p).__name__ for p in quick.treeprocessors] == [
-        {"InlineProcessor": "QuickerInline"}.get(type(p).__name__, type(p).__name__) for p in stock.treeprocessors]
+        {"InlineProcessor": "QuickerInline", "PrettifyTreeprocessor": "_Prettify"}.get(type(p).__name__, type(p).__name__)
+        for p in stock.treeprocessors]
 
 
 _EMPHASIS_PIECES = st.sampled_from([
@@ -473,7 +474,8 @@ def test_quicker_inline_processor_treats_any_tree_as_python_markdown_does(childr
 
 # --- The serializer ---------------------------------------------------------------------------
 
-_SERIAL_TAGS = st.sampled_from(["p", "div", "br", "img", "hr", "script", "style", "Style", "BR", "a", "em", "x-y", "",
+_SERIAL_TAGS = st.sampled_from(["p", "div", "pre", "code", "li", "br", "img", "hr", "script", "style", "Style", "BR", "a",
+                                "em", "x-y", "",
                                 markup.etree.Comment, markup.etree.ProcessingInstruction, None,
                                 markup.etree.QName("q"), markup.etree.QName("{http://example.org/ns}svg")])
 _SERIAL_TEXTS = st.one_of(st.none(), st.text(st.sampled_from("a &<>\"'\n;#x1"), max_size=8),
@@ -532,3 +534,15 @@ def test_the_quicker_serializer_writes_trees_of_any_depth() -> None:
         parent = markup.etree.SubElement(parent, "blockquote" if depth % 2 else "p")
         parent.text, parent.tail = f"{depth} &", "<"
     assert to_html_string(root) == markdown.serializers.to_html_string(root)
+
+
+@settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")) * 2, deadline=None)
+@given(_serial_trees())
+def test_quicker_prettify_breaks_lines_where_python_markdowns_does(root: markup.etree.Element) -> None:
+    import copy
+
+    md = markdown.Markdown()
+    theirs, ours = copy.deepcopy(root), copy.deepcopy(root)
+    markdown.treeprocessors.PrettifyTreeprocessor(md).run(theirs)
+    quicker._Prettify(md).run(ours)
+    assert [(e.tag, e.text, e.tail) for e in ours.iter()] == [(e.tag, e.text, e.tail) for e in theirs.iter()]
