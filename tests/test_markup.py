@@ -387,13 +387,19 @@ class _MarkedExtension(markdown.extensions.Extension):
         md.inlinePatterns.register(_Marked(r"==(.+?)==", md), "marked", 65)
 
 
-_INLINE_PIECES = st.sampled_from([
+_INLINE_PIECE_LIST = [
     "word", " ", "  \n", "\n", "\n\n", "*", "**", "_", "`", "``", "\\", "\\*", "[", "]", "(", ")", "[a](b.md)",
     "[*a*](b)", "[`c`](d)", "![i](j.png)", "[r]", "[x][r]", "\n\n[r]: https://example.org", "<", ">", "<b>", "</b>",
     "<https://example.org>", "<a@example.org>", "&", "&amp;", "&#169;", "==", "==m==", "==!no== ==yes==", "==-==",
     "[==in link==](u)", "*==e==*", "[^1]", "\n\n[^1]: a *note*", "\x02", "\x02klzzwxh:0000\x03", "\x02klzzwxh:12",
     "\n- ", "\n> ", "\n# ", "|", "\n|---|\n", "*[UN]: United", "UN", "{: .c}", ":", "\n: ",
-])
+]
+_INLINE_PIECES = st.sampled_from(_INLINE_PIECE_LIST)
+# Texts of trees handed to the inline step itself hold no placeholder of that step's own form: a
+# conversion strips the source's STX and ETX before it, and a text holding the placeholder the
+# step then gives its own element (such as "*\x02klzzwxh:0000\x03*") makes Python-Markdown's own
+# processor put the element inside itself and loop until memory runs out.
+_TREE_PIECES = st.sampled_from([piece for piece in _INLINE_PIECE_LIST if "\x03" not in piece])
 
 
 @settings(max_examples=int(os.environ.get("BUILDER_FUZZ_EXAMPLES", "400")) * 2, deadline=None)
@@ -439,8 +445,8 @@ _TAGS = st.sampled_from(["p", "li", "div", "span", "a", "em", "h2"])
 def _trees(depth: int = 3) -> st.SearchStrategy[markup.etree.Element]:
     """Element trees as a tree processor may meet them: texts and tails with inline Markdown,
     some atomic (left alone), children nested a few levels."""
-    texts = st.one_of(st.none(), st.lists(_INLINE_PIECES, max_size=8).map("".join),
-                      st.lists(_INLINE_PIECES, max_size=4).map(lambda p: markdown.util.AtomicString("".join(p))))
+    texts = st.one_of(st.none(), st.lists(_TREE_PIECES, max_size=8).map("".join),
+                      st.lists(_TREE_PIECES, max_size=4).map(lambda p: markdown.util.AtomicString("".join(p))))
 
     def build(tag: str, text: str | None, tail: str | None, children: list[markup.etree.Element]
               ) -> markup.etree.Element:
