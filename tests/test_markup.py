@@ -552,3 +552,13 @@ def test_quicker_prettify_breaks_lines_where_python_markdowns_does(root: markup.
     markdown.treeprocessors.PrettifyTreeprocessor(md).run(theirs)
     quicker._Prettify(md).run(ours)
     assert [(e.tag, e.text, e.tail) for e in ours.iter()] == [(e.tag, e.text, e.tail) for e in theirs.iter()]
+
+
+def test_the_quicker_serializer_keeps_few_tags_however_many_a_body_holds() -> None:
+    from builder.content import serialize
+
+    root = markup.etree.Element("div")
+    for number in range(1000):  # (raw HTML read as Markdown can hold any tag)
+        markup.etree.SubElement(root, f"x-{number}").text = "a"
+    assert serialize.to_html_string(root) == markdown.serializers.to_html_string(root)
+    assert len(serialize._TAGS) <= serialize._KNOWN_TAGS

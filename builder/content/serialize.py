@@ -5,9 +5,10 @@ comment, a processing instruction, nothing or a qualified name, lowercases the t
 times, lists and sorts the attributes even where there are none, and calls a function to escape
 every text; about 3 us an element, 8 % of converting one of the benchmark's articles. This one
 learns each tag's opening, closing and kind once, looks at attributes only where there are some,
-escapes only texts holding '&', '<' or '>', and writes each element in one call. Any element with another kind of tag is written
-with its children and tail by Python-Markdown's own steps, so the output is always theirs
-(tests/test_markup.py compares the two on any tree).
+escapes only texts holding '&', '<' or '>', and writes each element in one call (a third less
+time). An element with another kind of tag, or deeper than _DEEPEST, is written with its children
+and tail by Python-Markdown's own steps, so the output is always theirs (tests/test_markup.py
+compares the two on any tree).
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from xml.etree.ElementTree import HTML_EMPTY, QName
 from markdown.serializers import BOOLEAN_ATTRIBUTES, _escape_attrib_html, _escape_cdata, _serialize_html
 
 _BOOLEAN = BOOLEAN_ATTRIBUTES["html"]
-_DEEPEST = 200
-# tag -> ("<tag", "<tag>", "</tag>" or "" for an empty element, whether its text is written raw)
+_DEEPEST = 200  # levels written by this module's calls; deeper ones by Python-Markdown's loop
+# tag -> ("<tag", "<tag>", "</tag>" or "" for an empty element, whether its text is written raw):
+# what each tag always gives, kept for the few tags a body has (at most _KNOWN_TAGS of them, since
+# raw HTML read as Markdown can hold any)
 _TAGS: dict[str, tuple[str, str, str, bool]] = {}
+_KNOWN_TAGS = 256
 
 
 def to_html_string(root: etree.Element) -> str:
@@ -33,8 +37,8 @@ def to_html_string(root: etree.Element) -> str:
 
 def _write(write: Callable[[str], None], element: etree.Element, depth: int) -> None:
     """ELEMENT, its children and its tail. A call per element is cheaper than Python-Markdown's
-    stack of elements, closing tags and tails; below _DEEPEST levels, its steps take over (which
-    meet no recursion limit)."""
+    stack of elements, closing tags and tails; deeper than _DEEPEST levels, its steps take over
+    (they meet no recursion limit)."""
     tag = element.tag
     if type(tag) is not str or depth > _DEEPEST:  # (a comment, a processing instruction, no tag, a QName)
         _serialize_html(write, element, "html")
@@ -42,8 +46,9 @@ def _write(write: Callable[[str], None], element: etree.Element, depth: int) -> 
     known = _TAGS.get(tag)
     if known is None:
         lower = tag.lower()
-        known = _TAGS[tag] = (f"<{tag}", f"<{tag}>", "" if lower in HTML_EMPTY else f"</{tag}>",
-                              lower in ("script", "style"))
+        known = (f"<{tag}", f"<{tag}>", "" if lower in HTML_EMPTY else f"</{tag}>", lower in ("script", "style"))
+        if len(_TAGS) < _KNOWN_TAGS:
+            _TAGS[tag] = known
     opening, opened, closing, raw = known
     if element.attrib:
         write(opening)
