@@ -30,7 +30,7 @@ from markdown.extensions.toc import (
     unique,
 )
 from markdown.preprocessors import NormalizeWhitespace
-from markdown.treeprocessors import InlineProcessor, PrettifyTreeprocessor
+from markdown.treeprocessors import InlineProcessor
 
 from builder.content.inline import QuickerInline
 from builder.content.serialize import to_html_string
@@ -240,33 +240,6 @@ def _quicker_emphasis(md: markdown.Markdown) -> None:
     md.inlinePatterns.register(quick, "em_strong", 60)
 
 
-class _Prettify(PrettifyTreeprocessor):
-    """Python-Markdown's line breaks between blocks, by the same steps with each tag's block-level
-    answer looked up once a tree: it asks Markdown.is_block_level two or three times an element
-    (half of its time)."""
-
-    def run(self, root: etree.Element) -> None:
-        self._is_block: dict[Any, bool] = {}
-        super().run(root)
-
-    def _block(self, tag: Any) -> bool:
-        known = self._is_block.get(tag)
-        if known is None:
-            known = self._is_block[tag] = bool(self.md.is_block_level(tag))
-        return known
-
-    def _prettifyETree(self, elem: etree.Element) -> None:
-        block = self._block
-        if block(elem.tag) and elem.tag not in ("code", "pre"):
-            if (not elem.text or not elem.text.strip()) and len(elem) and block(elem[0].tag):
-                elem.text = "\n"
-            for child in elem:
-                if block(child.tag):
-                    self._prettifyETree(child)
-        if not elem.tail or not elem.tail.strip():
-            elem.tail = "\n"
-
-
 class QuickerProcessors(Extension):
     """Python-Markdown's own processors, with quicker tests that find the same things."""
 
@@ -294,22 +267,30 @@ class QuickerProcessors(Extension):
         _quicker_emphasis(md)
         if type(md.treeprocessors["inline"]) is InlineProcessor:
             md.treeprocessors.register(QuickerInline(md), "inline", 20)  # (Python-Markdown's priority)
-        if type(md.treeprocessors["prettify"]) is PrettifyTreeprocessor:
-            md.treeprocessors.register(_Prettify(md), "prettify", 10)  # (Python-Markdown's priority)
 
 
 class BlockLevel:
     """Markdown.is_block_level for an instance whose extensions are all loaded: the same answer,
-    with the block-level tag names in a set instead of the list Python-Markdown searches (tens of
-    calls a body, from the inline processor, the prettifier and the serializer)."""
+    with the block-level tag names in a set instead of the list Python-Markdown searches, and each
+    tag's answer remembered (tens of calls a body, two or three an element from the line breaks
+    put between blocks: half of that step's time)."""
 
-    __slots__ = ("_names",)
+    __slots__ = ("_known", "_names")
 
     def __init__(self, names: list[str]) -> None:
         self._names = frozenset(names)
+        self._known: dict[Any, bool] = {}  # (at most _KNOWN_TAGS: raw HTML read as Markdown can hold any tag)
 
     def __call__(self, tag: Any) -> bool:
-        return isinstance(tag, str) and tag.lower().rstrip("/") in self._names
+        known = self._known.get(tag)
+        if known is None:
+            known = isinstance(tag, str) and tag.lower().rstrip("/") in self._names
+            if len(self._known) < _KNOWN_TAGS:
+                self._known[tag] = known
+        return known
+
+
+_KNOWN_TAGS = 256
 
 
 class FrozenOrder:
