@@ -108,11 +108,12 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
         def meanwhile(site: LoadedSite) -> None:  # while a helper process works out the related lists
             prepared.append(prepare_pages(site, options.source, writer.output, cache))
             writer.list_output()
+            if listings_pay(site, writer, cache, options.jobs):
+                prepared[0].listings = start_listings(prepared[0], writer, cache)
 
         def before_relating(site: LoadedSite) -> None:  # this process works them out (or has them)
             if not prepared and listings_pay(site, writer, cache, options.jobs):
                 meanwhile(site)
-                prepared[0].listings = start_listings(prepared[0], writer, cache)
 
         try:
             loaded = load_site(options.source, drafts=options.drafts, now=options.now, base_url=options.base_url,

@@ -303,7 +303,10 @@ class Cache:
 
     def saved_analyses(self) -> dict[str, Any]:
         """The related engine's text analyses as the last build saved them, read on their own (the
-        related helper process needs only these), or {} when there are none this builder can use."""
+        related helper process needs only these), or {} when there are none this builder can use
+        (or the cache is off)."""
+        if not self.enabled:
+            return {}
         try:
             with open(self.folder / _STATE, "rb") as stream:
                 state, listing = pickle.load(stream)

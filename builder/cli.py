@@ -11,17 +11,23 @@ import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from builder import __version__
-from builder.build import BuildOptions, build
+from builder.cache import Cache
 from builder.check import add_check_command
-from builder.content.fields import parse_when
+from builder.dates import parse_when
 from builder.errors import BuildError
-from builder.load import LoadedSite, load_site
 from builder.output import OutputRefused
+from builder.related_helper import RelatedHelper
 from builder.report import Reporter
 from builder.serve.command import add_serve_command
+
+# The build's own modules (Markdown, Jinja2, the model, the pages: 0.2 s to import) are imported
+# where a command needs them, not here: `builder build` first starts its related helper (see
+# _run_build), which then loads NumPy and SciPy on another core meanwhile.
+if TYPE_CHECKING:
+    from builder.load import LoadedSite
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -116,10 +122,18 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     source: Path = args.source
     output: Path = args.output if args.output is not None else source / "site"
     progress = reporter.progress()
+    cache = Cache(source, enabled=not args.clean)
     try:
+        # With no saved state to start from, the related helper is forked now, from a process
+        # that has imported little: it loads the engine (NumPy, SciPy: 0.45 s of CPU) while this
+        # process imports the build's modules and parses (0.15-0.2 s sooner at 1,000 articles).
+        RelatedHelper.start_from_scratch(cache, args.jobs)
+        from builder.build import BuildOptions, build
+
         report = build(BuildOptions(source=source, output=output, drafts=args.drafts, now=args.now,
-                                    clean=args.clean, jobs=args.jobs, search=args.search), progress)
+                                    clean=args.clean, jobs=args.jobs, search=args.search), progress, cache)
     finally:
+        cache.close()
         if progress is not None:
             progress.close()
     reporter.warnings(report.warnings)
@@ -141,6 +155,8 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
 
 def _load_checked(args: argparse.Namespace) -> LoadedSite:
     """The site model for the commands that read it without building; any problem stops them."""
+    from builder.load import load_site
+
     loaded = load_site(args.source, drafts=args.drafts, now=args.now, explain=getattr(args, "explain", False))
     if loaded.problems:
         raise BuildError(loaded.problems)

@@ -542,3 +542,117 @@ def test_a_build_that_needs_no_new_lists_stops_the_helper(tmp_path: Path) -> Non
 
 def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# `builder build` as the command line runs it, in a fresh interpreter, with spies on the related
+# helper it starts before the build's own modules are imported (when there is no saved state).
+_CLI_WITH_SPY = """
+import json, multiprocessing, sys
+from builder import cli, related_helper
+
+root, options, bound = sys.argv[1], sys.argv[2].split(), int(sys.argv[3])
+started, answers, stops = [], [], []
+real_start = related_helper.RelatedHelper.start_from_scratch.__func__
+real_relate, real_stop = related_helper.RelatedHelper.relate, related_helper.RelatedHelper.stop
+
+def start(cls, cache, jobs):
+    helper = real_start(cls, cache, jobs)
+    # what this process had imported when the helper forked
+    started.append([helper is not None, *(name in sys.modules for name in ("builder.build", "markdown", "numpy"))])
+    import builder.load
+    builder.load.FROM_SCRATCH_ARTICLES = bound
+    return helper
+
+def relate(helper, *args, **kwargs):
+    answers.append(isinstance(lists := real_relate(helper, *args, **kwargs), dict))
+    return lists
+
+def stop(helper):
+    stops.append(1)
+    real_stop(helper)
+
+related_helper.RelatedHelper.start_from_scratch = classmethod(start)
+related_helper.RelatedHelper.relate, related_helper.RelatedHelper.stop = relate, stop
+code = cli.main(["build", "--source", root, "--now", sys.argv[4], "--no-search", "--jobs", "2", *options])
+print(json.dumps({"code": code, "started": started, "answers": answers, "stops": len(stops),
+                  "alive": len(multiprocessing.active_children())}))
+"""
+
+
+def _cli_build_with_spy(root: Path, options: str = "", bound: int = 20_000) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", _CLI_WITH_SPY, str(root), options, str(bound), NOW.isoformat()],
+                          capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def test_a_first_cli_build_takes_its_lists_from_a_helper_started_before_the_builds_modules_load(
+        tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    # forked before Markdown, the build's modules and NumPy were imported here; it made the lists
+    assert _cli_build_with_spy(root) == {"code": 0, "started": [[True, False, False, False]], "answers": [True],
+                                         "stops": 0, "alive": 0}
+    build(BuildOptions(root, tmp_path / "alone", now=NOW, jobs=1, clean=True))  # no helper: lists made here
+    assert _tree(root / "site") == _tree(tmp_path / "alone")
+    # it kept the engine's state for the next build, which then starts its helper from that state
+    assert isinstance(Cache(root).related_engine(), engine.Outcome)
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    assert _cli_build_with_spy(root) == {"code": 0, "started": [[False, False, False, False]], "answers": [True],
+                                         "stops": 0, "alive": 0}
+
+
+def test_a_clean_cli_build_has_a_helper_from_scratch_that_reads_and_writes_no_cache(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    saved = {path: path.read_bytes() for path in (root / ".cache").rglob("*") if path.is_file()}
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    assert Cache(root, enabled=False).saved_analyses() == {} != Cache(root).saved_analyses()
+    assert _cli_build_with_spy(root, "--clean --output " + str(tmp_path / "clean")) == {
+        "code": 0, "started": [[True, False, False, False]], "answers": [True], "stops": 0, "alive": 0}
+    assert {path: path.read_bytes() for path in (root / ".cache").rglob("*") if path.is_file()} == saved
+    build(BuildOptions(root, tmp_path / "alone", now=NOW, jobs=1, clean=True))
+    assert _tree(tmp_path / "clean") == _tree(tmp_path / "alone")
+
+
+def test_above_the_bound_the_helper_from_scratch_is_stopped_and_the_lists_made_here(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")  # 30 articles
+    assert _cli_build_with_spy(root, bound=29) == {"code": 0, "started": [[True, False, False, False]],
+                                                   "answers": [], "stops": 1, "alive": 0}
+    build(BuildOptions(root, tmp_path / "alone", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "alone")
+    assert _cli_build_with_spy(root, "--clean --output " + str(tmp_path / "at"), bound=30)["answers"] == [True]
+    assert _tree(tmp_path / "at") == _tree(tmp_path / "alone")
+
+
+def test_no_helper_from_scratch_for_one_job_or_a_refused_output(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    assert _cli_build_with_spy(root, "--jobs 1") == {"code": 0, "started": [[False, False, False, False]],
+                                                     "answers": [], "stops": 0, "alive": 0}
+    # a refused output: the helper it started is stopped, and nothing is left running
+    assert _cli_build_with_spy(root, "--clean --output " + str(root)) == {
+        "code": 2, "started": [[True, False, False, False]], "answers": [], "stops": 1, "alive": 0}
+
+
+_LOADS_ENGINE_UNASKED = """
+import sys, time
+from pathlib import Path
+from builder.cache import Cache
+from builder.related_helper import RelatedHelper
+
+cache = Cache(Path(sys.argv[1]), enabled=False)
+helper = RelatedHelper.start_from_scratch(cache, 2)
+deadline, loaded = time.monotonic() + 30, False
+while not loaded and time.monotonic() < deadline:
+    time.sleep(0.05)
+    with open(f"/proc/{helper._process.pid}/maps") as maps:
+        loaded = "_sparsetools" in maps.read()  # SciPy's sparse matrix code
+print(loaded, "numpy" in sys.modules)
+cache.close()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the helper's memory map from /proc")
+def test_the_helper_from_scratch_loads_the_engine_before_it_is_asked(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _LOADS_ENGINE_UNASKED, str(_portal(tmp_path / "s"))],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False"]  # in the helper, not here

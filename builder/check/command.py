@@ -8,13 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from builder.build import BuildOptions, build
-from builder.cache import Cache
 from builder.errors import BuildError, Problem
-from builder.load import load_site
 from builder.report import Reporter
-from builder.search import INDEX_FOLDER
-from builder.urls import Urls
 
 if TYPE_CHECKING:
     from builder.check import rules
@@ -35,8 +30,15 @@ def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_check(args: argparse.Namespace, reporter: Reporter) -> int:
-    from builder.check import rules  # here: `builder build` never loads the checks
+    # here: `builder build` never loads the checks, and starts its related helper before it
+    # loads the build's own modules (builder.cli)
+    from builder.build import BuildOptions, build
+    from builder.cache import Cache
+    from builder.check import rules
     from builder.check.scan import BuiltSite
+    from builder.load import load_site
+    from builder.search import INDEX_FOLDER
+    from builder.urls import Urls
 
     source: Path = args.source
     now = args.now or datetime.now(UTC)  # one moment for the build and the model, so both see the same articles

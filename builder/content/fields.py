@@ -7,13 +7,14 @@ import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from builder.compact import pickled_as_tuple
 from builder.content.frontmatter import FrontMatter, split_front_matter
 from builder.content.markup import MarkdownRenderer, Rendered
 from builder.content.model import Article, ImageRef
+from builder.dates import parse_when
 from builder.errors import Problem
 from builder.slugs import is_safe_slug, slugify
 
@@ -217,16 +218,6 @@ class _FieldReader:
             self.error(key, f"'{key}' must be true or false, not {value!r}", f"write  {key}: true  or  {key}: false")
             return False
         return value
-
-
-def parse_when(value: str, tz: tzinfo) -> datetime:
-    """A date or date-time; naive values are read in the site's timezone."""
-    text = value.strip()
-    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
-        y, m, d = (int(part) for part in text.split("-"))
-        return datetime.combine(date(y, m, d), time(0, 0), tzinfo=tz)
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
 def _shorten(text: str) -> str:
