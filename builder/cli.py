@@ -126,7 +126,8 @@ def _run_build(args: argparse.Namespace, reporter: Reporter) -> int:
     try:
         # With no saved state to start from, the related helper is forked now, from a process
         # that has imported little: it loads the engine (NumPy, SciPy: 0.45 s of CPU) while this
-        # process imports the build's modules and parses (0.15-0.2 s sooner at 1,000 articles).
+        # process imports the build's modules and parses (a cold build of 1,000 articles 0.2 s
+        # sooner, 7 %: benchmarks/README.md).
         RelatedHelper.start_from_scratch(cache, args.jobs)
         from builder.build import BuildOptions, build
 
