@@ -126,7 +126,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     if not (source / CONTENT).is_dir():
         problems.append(Problem(CONTENT, None, "there is no content/ folder here",
                                 f"run builder in the site folder or pass --source; looked in {source}"))
-    # (gets ready while this process parses; build() starts it earlier still)
+    # (gets ready while this process parses; build(), or the command line, started it earlier still)
     helper = None if explain else RelatedHelper.start(cache, jobs)
     if helper is not None and helper.from_scratch and len(tree.articles) > FROM_SCRATCH_ARTICLES:
         helper.stop()  # (the lists are then worked out here, as without a helper)
