@@ -69,7 +69,9 @@ def build(options: BuildOptions, progress: Progress | None = None, cache: Cache 
     """Build the site into options.output; raises BuildError and leaves the output untouched on any problem.
 
     A caller that builds again and again (the preview server) passes its own `cache`, kept open
-    and in memory between builds; otherwise the build opens and closes one.
+    and in memory between builds, and so does the command line, which starts the cache's related
+    helper before importing this module; otherwise the build opens and closes one. A caller's
+    cache is closed by that caller.
     """
     started = time.perf_counter()
     check_output_folder(options.source, options.output)
