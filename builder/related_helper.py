@@ -13,6 +13,7 @@ Whatever goes wrong in it, the caller works the lists out itself, and gets the s
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import pickle
 from collections.abc import Callable, Mapping
@@ -75,7 +76,7 @@ class RelatedHelper:
                 return existing
             existing.finish()
             cache.related_helper = None
-        if not (cache.enabled and cache.persist) or cache.relations is not None or jobs == 1 or not can_fork():
+        if not (cache.enabled and _may_fork(cache, jobs)):
             return None
         if not 0 < cache.related_engine_bytes() <= MAX_STATE_BYTES:
             return None
@@ -89,8 +90,7 @@ class RelatedHelper:
         of beside the parse workers. It is sent every analysis, so the build stops it for a site
         above FROM_SCRATCH_ARTICLES (builder.load). None where a helper with saved state may start
         (start() does that, with its errand) or none may."""
-        if (not cache.persist or cache.relations is not None or cache.related_helper is not None or jobs == 1
-                or not can_fork() or cache.related_engine_bytes() > 0):
+        if cache.related_helper is not None or not _may_fork(cache, jobs) or cache.related_engine_bytes() > 0:
             return None
         return cls._fork(cache, None, from_scratch=True)
 
@@ -163,14 +163,21 @@ class RelatedHelper:
         self._ended = True
 
 
+def _may_fork(cache: Cache, jobs: int | None) -> bool:
+    """Whether any helper may start: a CLI build (its cache written when it ends, with no engine
+    state held in memory), more than one job allowed, and a process that may fork."""
+    return cache.persist and cache.relations is None and jobs != 1 and can_fork()
+
+
 def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], bool]], Any] | None) -> None:
     """In the helper: get ready, run the errand, answer one request, then keep the engine's state
     for the next build."""
     try:
-        import builder.related.engine  # noqa: F401 (first: the wait for the request is the time to load it)
         from builder.fingerprint import digest
-        from builder.related import RelatedDoc, relate
+        from builder.related import ENGINE_MODULE, RelatedDoc, relate
         from builder.related.keys import analysis_key
+
+        importlib.import_module(ENGINE_MODULE)  # first: the wait for the request is the time to load it
 
         previous = cache.related_engine()
         saved = cache.saved_analyses()

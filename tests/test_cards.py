@@ -73,6 +73,7 @@ def test_a_build_that_relates_articles_itself_imports_the_engine_while_they_are_
     import threading
 
     from builder import load
+    from builder.related import ENGINE_MODULE
 
     root = make_site({f"content/peace/a{n}.md": article(f"Wells {n}", topic="Peace") for n in range(3)})
     real = importlib.import_module
@@ -92,7 +93,7 @@ def test_a_build_that_relates_articles_itself_imports_the_engine_while_they_are_
     monkeypatch.setattr(load, "_parse_files", parse_files)
     monkeypatch.setattr(importlib, "import_module", import_module)
     loaded = load_site(root, now=datetime(2026, 11, 27, tzinfo=UTC), jobs=1)
-    assert [(main, done > 0) for name, main, done in asked if name == load.RELATED_ENGINE] == [(False, True)]
+    assert [(main, done > 0) for name, main, done in asked if name == ENGINE_MODULE] == [(False, True)]
     assert set(loaded.relations.lists) == {"wells-0", "wells-1", "wells-2"}
 
 

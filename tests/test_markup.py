@@ -323,7 +323,7 @@ def test_block_level_tags_are_python_markdowns() -> None:
     assert quick("p/") and quick("Table") and not quick("strong")
     for number in range(1000):  # (raw HTML read as Markdown can hold any tag)
         assert quick(f"x-{number}") is False
-    assert len(quick._known) <= quicker._KNOWN_TAGS
+    assert len(quick._known) <= quicker.KNOWN_TAGS
 
 
 def test_a_frozen_order_is_the_registrys_and_follows_its_changes() -> None:
@@ -545,8 +545,6 @@ def test_the_quicker_serializer_writes_trees_of_any_depth() -> None:
     assert to_html_string(root) == markdown.serializers.to_html_string(root)
 
 
-
-
 def test_the_quicker_serializer_keeps_few_tags_however_many_a_body_holds() -> None:
     from builder.content import serialize
 
@@ -554,4 +552,4 @@ def test_the_quicker_serializer_keeps_few_tags_however_many_a_body_holds() -> No
     for number in range(1000):  # (raw HTML read as Markdown can hold any tag)
         markup.etree.SubElement(root, f"x-{number}").text = "a"
     assert serialize.to_html_string(root) == markdown.serializers.to_html_string(root)
-    assert len(serialize._TAGS) <= serialize._KNOWN_TAGS
+    assert len(serialize._TAGS) <= serialize.KNOWN_TAGS

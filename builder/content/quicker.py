@@ -33,7 +33,7 @@ from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor
 
 from builder.content.inline import QuickerInline
-from builder.content.serialize import to_html_string
+from builder.content.serialize import KNOWN_TAGS, to_html_string
 
 
 class _HeadingIds(TocTreeprocessor):
@@ -279,18 +279,16 @@ class BlockLevel:
 
     def __init__(self, names: list[str]) -> None:
         self._names = frozenset(names)
-        self._known: dict[Any, bool] = {}  # (at most _KNOWN_TAGS: raw HTML read as Markdown can hold any tag)
+        self._known: dict[Any, bool] = {}  # (at most KNOWN_TAGS: raw HTML read as Markdown can hold any tag)
 
     def __call__(self, tag: Any) -> bool:
         known = self._known.get(tag)
         if known is None:
             known = isinstance(tag, str) and tag.lower().rstrip("/") in self._names
-            if len(self._known) < _KNOWN_TAGS:
+            if len(self._known) < KNOWN_TAGS:
                 self._known[tag] = known
         return known
 
-
-_KNOWN_TAGS = 256
 
 
 class FrozenOrder:

@@ -22,10 +22,10 @@ from markdown.serializers import BOOLEAN_ATTRIBUTES, _escape_attrib_html, _escap
 _BOOLEAN = BOOLEAN_ATTRIBUTES["html"]
 _DEEPEST = 200  # levels written by this module's calls; deeper ones by Python-Markdown's loop
 # tag -> ("<tag", "<tag>", "</tag>" or "" for an empty element, whether its text is written raw):
-# what each tag always gives, kept for the few tags a body has (at most _KNOWN_TAGS of them, since
+# what each tag always gives, kept for the few tags a body has (at most KNOWN_TAGS of them, since
 # raw HTML read as Markdown can hold any)
 _TAGS: dict[str, tuple[str, str, str, bool]] = {}
-_KNOWN_TAGS = 256
+KNOWN_TAGS = 256  # (also BlockLevel's, builder.content.quicker)
 
 
 def to_html_string(root: etree.Element) -> str:
@@ -47,7 +47,7 @@ def _write(write: Callable[[str], None], element: etree.Element, depth: int) -> 
     if known is None:
         lower = tag.lower()
         known = (f"<{tag}", f"<{tag}>", "" if lower in HTML_EMPTY else f"</{tag}>", lower in ("script", "style"))
-        if len(_TAGS) < _KNOWN_TAGS:
+        if len(_TAGS) < KNOWN_TAGS:
             _TAGS[tag] = known
     opening, opened, closing, raw = known
     if element.attrib:

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 # The engine (NumPy, SciPy) is imported only when lists are computed: a build whose lists come
 # from the cache starts faster without it.
+ENGINE_MODULE = "builder.related.engine"
 
-__all__ = ["Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "analyzer", "changed_lists",
-           "relate", "shared_words"]
+__all__ = ["ENGINE_MODULE", "Explanation", "RelatedDoc", "RelatedWeights", "Relations", "analysis_key", "analyzer",
+           "changed_lists", "relate", "shared_words"]
 
 
 def analyzer(language: str) -> Callable[[RelatedDoc], Any]:
