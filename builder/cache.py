@@ -12,14 +12,13 @@ import functools
 import hashlib
 import os
 import pickle
-import secrets
-import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from builder import __version__
+from builder.bodies import BODIES_FILE, BodyStore, HeldBodies
 from builder.compact import pickled_as_tuple
 from builder.heap import long_lived
 from builder.tablestore import TableStore
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 CACHE_DIR = ".cache"
 FORMAT = 1
 _STATE = "state.pickle"
-_BODIES = "bodies.sqlite"
 _MANIFEST = "manifest.pickle"
 _RELATED = "related.pickle"
 # CacheState tables stored in pieces (builder.tablestore): each entry is of one article or page
@@ -97,118 +95,6 @@ class Manifest:
     scheduled: tuple[Any, ...]
 
 
-class BodyStore:
-    """Article bodies by key in SQLite, so a build loads only the bodies it re-renders.
-
-    Each process opens its own connection (worker processes must not share the parent's).
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        if path is None:
-            path = Path(tempfile.mkdtemp(prefix="builder-bodies-")) / _BODIES
-            self._temporary = True
-        else:
-            self._temporary = False
-        self.path = path
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        self._pending: dict[str, str] = {}
-        with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            if db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] < 2:  # (a write only for a new store)
-                # A store of its own name: a deleted and recreated store never passes for the old one.
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('store', ?)", (secrets.token_hex(8),))
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('pruned', '0')")
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is None or self._pid != os.getpid():
-            self._connection = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            # Pages of 32 KB, not 4 KB: a body of 5-10 KB then fits one page instead of a chain of
-            # overflow pages, and storing 10,000 of them takes half the time. (Only a new file
-            # takes the size, so it is set before WAL mode creates the file.)
-            self._connection.execute("PRAGMA page_size=32768")
-            if self._temporary:
-                # A build's own store (--clean), deleted when it ends: nothing to recover after a
-                # crash, so no journal; WAL wrote every page twice (storing 10,000 bodies took
-                # 0.24-0.26 s of CPU, 0.09-0.13 s without).
-                self._connection.execute("PRAGMA journal_mode=OFF")
-                self._connection.execute("PRAGMA synchronous=OFF")
-            else:
-                self._connection.execute("PRAGMA journal_mode=WAL")
-                self._connection.execute("PRAGMA synchronous=NORMAL")
-            self._pid = os.getpid()
-        return self._connection
-
-    def put(self, key: str, html: str) -> None:
-        self._pending[key] = html
-        if len(self._pending) >= 500:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._pending:
-            with self._connect() as db:
-                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending.items())
-            self._pending.clear()
-
-    def get(self, key: str) -> str:
-        if key in self._pending:
-            return self._pending[key]
-        row = self._connect().execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            raise KeyError(f"article body {key} is missing from the cache")
-        return str(row[0])
-
-    def missing(self, keys: set[str]) -> set[str]:
-        """Which of KEYS the store lacks (another process may have collected them)."""
-        self.flush()
-        with self._connect() as db:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key TEXT PRIMARY KEY)")
-            db.execute("DELETE FROM wanted")
-            db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((k,) for k in keys))
-            found = {row[0] for row in db.execute("SELECT key FROM bodies WHERE key IN (SELECT key FROM wanted)")}
-        return keys - found
-
-    def generation(self) -> str:
-        """Which store this is and how many times bodies were deleted from it. While it stays the
-        same, every body once stored is still there: bodies are only ever deleted by keep_only()."""
-        values = dict(self._connect().execute("SELECT name, value FROM meta WHERE name IN ('store', 'pruned')"))
-        return f"{values.get('store', '')}:{values.get('pruned', '')}"
-
-    def keep_only(self, keys: set[str], known: str = "") -> str:
-        """Forget bodies no article uses any more, so the cache does not grow forever. Runs only once
-        the store holds twice what is needed, which also spares a second build of the same site
-        running at the same time (a preview server beside a CLI build) most of the time.
-        KNOWN: a generation at which the store held every body the caller needs. Returns the
-        generation at which it still does (KNOWN itself if nothing was deleted), or "" when
-        another process may have deleted some in between."""
-        self.flush()
-        total = self._connect().execute("SELECT COUNT(*) FROM bodies").fetchone()[0]
-        if total <= 2 * len(keys) + 100:
-            return known
-        db = self._connect()
-        with db:
-            db.execute("BEGIN IMMEDIATE")  # no other process deletes between reading and deleting
-            before = self.generation()
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
-            db.execute("DELETE FROM live")
-            db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
-            db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
-            db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'pruned'")
-            after = self.generation()
-        return after if known and before == known else ""
-
-    def close(self) -> None:
-        self.flush()
-        if self._connection is not None and self._pid == os.getpid():
-            self._connection.close()
-        self._connection = None
-        if self._temporary:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            self.path.parent.rmdir()
-
-
 class Cache:
     """The cache folder of one site; `enabled=False` gives a throwaway cache (builds with --clean)."""
 
@@ -219,7 +105,7 @@ class Cache:
         # writes it once at the end: writing it after every save would cost more than the rebuild.
         self.persist = persist
         self._state: CacheState | None = None if enabled else CacheState()
-        self._bodies: BodyStore | None = None
+        self._bodies: BodyStore | HeldBodies | None = None
         self._tables = TableStore(self.folder, per_piece={"analyses": _ANALYSES_PER_PIECE})
         # Output folder -> the files this cache's last build left there: a caller that builds again
         # and again (the preview server) then deletes only what disappeared instead of walking the folder.
@@ -236,18 +122,18 @@ class Cache:
     def state(self) -> CacheState:
         """Loaded on first use: a build that finds nothing to do never reads it."""
         if self._state is None:
-            self._state = self._load() if (self.folder / _BODIES).is_file() else CacheState()
+            self._state = self._load() if (self.folder / BODIES_FILE).is_file() else CacheState()
         return self._state
 
     @property
-    def bodies(self) -> BodyStore:
+    def bodies(self) -> BodyStore | HeldBodies:
         if self._bodies is None:
             if self.enabled:
                 self.state  # noqa: B018 (decide about the state before the store file exists)
                 self.folder.mkdir(parents=True, exist_ok=True)
-                self._bodies = BodyStore(self.folder / _BODIES)
+                self._bodies = BodyStore(self.folder / BODIES_FILE)
             else:
-                self._bodies = BodyStore(None)
+                self._bodies = HeldBodies()
         return self._bodies
 
     def manifest(self) -> Manifest | None:

@@ -4,13 +4,15 @@ state was saved; bodies another build deleted are parsed again, not missed."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import NOW, article, write_files
 
-from builder.cache import BodyStore
+from builder import bodies
+from builder.bodies import BodyStore, HeldBodies
 
 STORE = Path(".cache") / "builder-v1" / "bodies.sqlite"
 
@@ -94,3 +96,48 @@ def test_a_new_store_has_a_generation_of_its_own(tmp_path: Path) -> None:
     assert BodyStore(tmp_path / "a" / "bodies.sqlite").generation() == first.generation()  # the same store reopened
     first.close()
     second.close()
+
+
+def test_a_build_with_no_cache_holds_bodies_in_memory_then_moves_them_all_to_a_temporary_store() -> None:
+    bodies = {f"key-{n}": f"<p>Body {n} of the coast’s papers.</p>" * 20 for n in range(12)}
+    store = HeldBodies(limit=4 * sys.getsizeof(bodies["key-0"]))
+    for key in list(bodies)[:4]:
+        store.put(key, bodies[key])
+    assert store._store is None  # (no SQLite file for a small site)
+    assert store.missing({"key-0", "key-9"}) == {"key-9"}
+    for key in list(bodies)[4:]:  # past the limit: everything goes to a temporary SQLite store
+        store.put(key, bodies[key])
+    assert store._store is not None and not store._held
+    folder = store._store.path.parent
+    assert folder.is_dir() and {key: store.get(key) for key in bodies} == bodies
+    assert store.missing({"key-0", "key-11", "key-12"}) == {"key-12"}
+    with pytest.raises(KeyError):
+        store.get("key-12")
+    store.close()
+    assert not folder.exists()
+
+
+def test_a_clean_build_renders_every_body_in_every_process_from_memory_or_a_temporary_store(
+        tmp_path: Path, run, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (enough pages for a forked render worker, which reads what this process held or stored)
+    files = {f"content/peace/story-{n:03d}.md": article(f"Story {n}", topic="Peace", body=f"The {n}th well was dug.")
+             for n in range(220)}
+    write_files(tmp_path / "src", files)
+    spilled: list[bool] = []
+    real_close = HeldBodies.close
+
+    def close(store: HeldBodies) -> None:
+        spilled.append(store._store is not None)
+        real_close(store)
+
+    monkeypatch.setattr(HeldBodies, "close", close)
+    outputs = []
+    for limit in (bodies.HELD_BODY_BYTES, 2_000):
+        monkeypatch.setattr(bodies, "HELD_BODY_BYTES", limit)
+        outputs.append(out := tmp_path / f"out-{limit}")
+        assert run("build", "--source", tmp_path / "src", "--output", out, "--now", NOW, "--clean", "--jobs", "2",
+                   "--no-search").code == 0
+    assert spilled == [False, True]
+    for n in range(220):
+        pages = [next(out.glob(f"peace/*story-{n}/index.html")).read_text(encoding="utf-8") for out in outputs]
+        assert f"The {n}th well was dug." in pages[0] and pages[0] == pages[1]
