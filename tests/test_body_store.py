@@ -4,7 +4,6 @@ state was saved; bodies another build deleted are parsed again, not missed."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -100,7 +99,7 @@ def test_a_new_store_has_a_generation_of_its_own(tmp_path: Path) -> None:
 
 def test_a_build_with_no_cache_holds_bodies_in_memory_then_moves_them_all_to_a_temporary_store() -> None:
     bodies = {f"key-{n}": f"<p>Body {n} of the coast’s papers.</p>" * 20 for n in range(12)}
-    store = HeldBodies(limit=4 * sys.getsizeof(bodies["key-0"]))
+    store = HeldBodies(limit=4 * len(bodies["key-0"].encode()))
     for key in list(bodies)[:4]:
         store.put(key, bodies[key])
     assert store._store is None  # (no SQLite file for a small site)
