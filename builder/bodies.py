@@ -10,10 +10,10 @@ from pathlib import Path
 
 BODIES_FILE = "bodies.sqlite"
 # A build with no cache (--clean) keeps up to this much body HTML in memory (UTF-8), then moves
-# it to a temporary SQLite store. Storing and reading 1,000 bodies in SQLite cost a cold build
-# 0.15 s of CPU (0.08 s of it storing them, in the process that also plans and renders); the
-# bodies of 10,000 benchmark articles take 66 MB, those of 100,000 articles 660 MB (the build
-# would pass 2 GB).
+# it to a temporary SQLite store. Storing and reading 1,000 benchmark bodies takes 0.06 s of CPU
+# in SQLite, 0.02 s held (most of it in the process that also plans and renders); the bodies of
+# 10,000 benchmark articles take 66 MB, those of 100,000 articles 660 MB (the build would pass
+# 2 GB).
 HELD_BODY_BYTES = 96 * 2**20
 
 
