@@ -307,10 +307,10 @@ def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> lis
         if isinstance(text, Problem):
             out.append((rel, stamp, ParseResult(None, [text]), None))
             continue
-        result = parse_article(rel, text, renderer, tz)
+        result = parse_article(rel, text, renderer, tz, file_digest)
         analysis = None
         if result.article is not None:
-            article = result.article = dataclasses.replace(result.article, digest=file_digest)
+            article = result.article
             analysis = analyse(RelatedDoc(slug=article.slug, title=article.title, summary=article.summary,
                                           text=result.text, topic="", tags=(), authors=(), date=article.date))
             result.text = ""  # analysed: not worth pickling back (a third of the bytes)

@@ -12,6 +12,7 @@ import pytest
 from conftest import article
 
 from builder.content.model import ImageRef
+from builder.fingerprint import digest
 from builder.load import load_site
 from builder.pages import Planner
 from builder.urls import Urls
@@ -63,6 +64,7 @@ def test_related_rows_are_the_articles_as_the_engine_reads_them(
         first.title, first.summary, "peace", ("mediation", "ceasefire"), ("ana-ruiz",))
     assert doc.date.timestamp() == first.date.timestamp() and doc.date.tzinfo is UTC  # (Berlin's repeated hour)
     assert doc.pins == first.related_pins and doc.excludes == first.related_exclude
+    assert first.digest == digest((root / first.source).read_bytes())  # (what the cache's keys rest on)
     assert doc.key == f"{first.digest}:{loaded.config.language}"
     assert RelatedDoc.from_row(doc.as_row()) == doc
 

@@ -36,13 +36,14 @@ class ParseResult:
     text: str = ""  # plain text of the body, for related articles
 
 
-def parse_article(path: str, text: str, renderer: MarkdownRenderer, tz: tzinfo) -> ParseResult:
-    """`path` is relative to the site folder and starts with 'content/'."""
+def parse_article(path: str, text: str, renderer: MarkdownRenderer, tz: tzinfo, digest: str = "") -> ParseResult:
+    """`path` is relative to the site folder and starts with 'content/'; DIGEST, the source
+    file's, goes into the article as it is made (dataclasses.replace() afterwards: 12 us)."""
     front = split_front_matter(path, text)
     if isinstance(front, Problem):
         return ParseResult(None, [front])
     reader = _FieldReader(path, front, tz)
-    article, rendered = reader.read(renderer)
+    article, rendered = reader.read(renderer, digest)
     if article is None or reader.errors:
         return ParseResult(None, reader.errors, reader.warnings)
     return ParseResult(article, reader.errors, reader.warnings, rendered.html, rendered.text)
@@ -61,7 +62,7 @@ class _FieldReader:
         line = self.front.line_of.get(key, self.front.first_line) if key else self.front.first_line
         self.errors.append(Problem(self.path, line, message, hint))
 
-    def read(self, renderer: MarkdownRenderer) -> tuple[Article | None, Rendered]:
+    def read(self, renderer: MarkdownRenderer, digest: str = "") -> tuple[Article | None, Rendered]:
         data = self.front.data
         title = self.text("title", required=True)
         when = self.datetime("date", required=True)
@@ -95,6 +96,7 @@ class _FieldReader:
             updated=updated, publish_at=publish_at, expire_at=expire_at, tags=tags, authors=authors,
             image=image, draft=draft, featured=featured, related_pins=pins, related_exclude=excludes, links=rendered.links,
             extra={k: v for k, v in data.items() if k not in KNOWN_KEYS}, line_of=dict(self.front.line_of),
+            digest=digest,
         ), rendered
 
     def text(self, key: str, *, required: bool = False) -> str | None:
