@@ -98,17 +98,17 @@ def test_a_new_store_has_a_generation_of_its_own(tmp_path: Path) -> None:
 
 
 def test_a_build_with_no_cache_holds_bodies_in_memory_then_moves_them_all_to_a_temporary_store() -> None:
-    bodies = {f"key-{n}": f"<p>Body {n} of the coast’s papers.</p>" * 20 for n in range(12)}
-    store = HeldBodies(limit=4 * len(bodies["key-0"].encode()))
-    for key in list(bodies)[:4]:
-        store.put(key, bodies[key])
+    written = {f"key-{n}": f"<p>Body {n} of the coast’s papers.</p>" * 20 for n in range(12)}
+    store = HeldBodies(limit=4 * len(written["key-0"].encode()))
+    for key in list(written)[:4]:
+        store.put(key, written[key])
     assert store._store is None  # (no SQLite file for a small site)
     assert store.missing({"key-0", "key-9"}) == {"key-9"}
-    for key in list(bodies)[4:]:  # past the limit: everything goes to a temporary SQLite store
-        store.put(key, bodies[key])
+    for key in list(written)[4:]:  # past the limit: everything goes to a temporary SQLite store
+        store.put(key, written[key])
     assert store._store is not None and not store._held
     folder = store._store.path.parent
-    assert folder.is_dir() and {key: store.get(key) for key in bodies} == bodies
+    assert folder.is_dir() and {key: store.get(key) for key in written} == written
     assert store.missing({"key-0", "key-11", "key-12"}) == {"key-12"}
     with pytest.raises(KeyError):
         store.get("key-12")
