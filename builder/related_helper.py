@@ -1,7 +1,8 @@
 """A helper process for the related lists of a CLI build.
 
-Updating the lists from the engine's saved state first needs numpy and scipy imported, the state
-and the articles' text analyses read from the cache: 0.3 s at 10,000 articles before any work.
+Updating the lists from the engine's saved state first needs numpy and scipy imported and the
+state read from the cache: 0.3 s at 10,000 articles before any work (the articles' text
+analyses are read only if the update needs more than the ones this build made).
 A helper forked as the build starts does that on the other core while this process checks its
 inputs, reads its cache and parses, then runs the caller's errand (if any) while it waits; it then
 updates the lists while the build prepares its pages, sends them back, and writes the engine's
@@ -16,7 +17,7 @@ import contextlib
 import importlib
 import multiprocessing
 import pickle
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -180,7 +181,6 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
         importlib.import_module(ENGINE_MODULE)  # first: the wait for the request is the time to load it
 
         previous = cache.related_engine()
-        saved = cache.saved_analyses()
         errand_result = b"" if errand is None else _run(errand, connection.poll)
         inputs = connection.recv_bytes()
         rows, settings, language = pickle.loads(inputs)
@@ -189,20 +189,17 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
             connection.send((_ERRAND, errand_result))
             del errand_result
         docs = [RelatedDoc.from_row(row) for row in rows]
-        analyses = {}
-        lacking = []
-        for key in map(analysis_key, docs):
-            if key in saved:
-                analyses[key] = saved[key]
-            elif key in fresh:
-                analyses[key] = fresh[key]
-            else:
-                lacking.append(key)
-        if lacking:
-            connection.send(lacking)
-            analyses.update(connection.recv())
+
+        def saved_or_asked() -> dict[str, Any]:
+            saved = cache.saved_analyses()
+            lacking = [key for key in map(analysis_key, docs) if key not in fresh and key not in saved]
+            if lacking:
+                connection.send(lacking)
+                saved.update(connection.recv())
+            return saved
+
         relations = relate(docs, count=settings.count, weights=settings.weights, language=language,
-                           analyses=analyses, previous=previous)
+                           analyses=_Analyses(fresh, saved_or_asked), previous=previous)
         changed = relations.lists_since(previous) if held_key and held_key == cache.related_engine_key else None
         connection.send(relations.lists if changed is None else (_CHANGED, changed))
     except BaseException as exc:  # the parent works the lists out itself and sees any real error there
@@ -210,6 +207,39 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
             connection.send(f"{type(exc).__name__}: {exc}")
         return
     cache.keep_related_engine(relations.state, digest(inputs))
+
+
+class _Analyses(MutableMapping[str, Any]):
+    """The helper's analyses by key: this build's FRESH ones, then the others, read (SAVED_OR_ASKED)
+    only when one is asked for: an update after an edit needs only the edited articles', which
+    are fresh, and reading the cache's 10,000 took 0.07 s."""
+
+    def __init__(self, fresh: dict[str, Any], saved_or_asked: Callable[[], dict[str, Any]]) -> None:
+        self._fresh = fresh
+        self._saved_or_asked = saved_or_asked
+        self._others: dict[str, Any] | None = None
+
+    def _all(self) -> dict[str, Any]:
+        if self._others is None:
+            self._others = self._saved_or_asked()
+        return self._others
+
+    def __getitem__(self, key: str) -> Any:
+        found = self._fresh.get(key)
+        return found if found is not None else self._all()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._fresh[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        self._fresh.pop(key, None)
+        self._all().pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all().keys() | self._fresh.keys())
+
+    def __len__(self) -> int:
+        return len(self._all().keys() | self._fresh.keys())
 
 
 def _run(errand: Callable[[Callable[[], bool]], Any], asked: Callable[[], bool]) -> bytes:

@@ -346,6 +346,10 @@ if mode == "broken":
     related_helper._work = broken
 if mode == "big state":
     related_helper.MAX_STATE_BYTES = 10
+if mode == "saved analyses unreadable":
+    def unreadable(cache):
+        raise OSError("the saved analyses are not to be read")
+    related_helper.Cache.saved_analyses = unreadable
 if mode == "analyses lost":
     # the helper must ask for all but the new one, and works the lists out afresh from them
     related_helper.Cache.saved_analyses = lambda cache: {}
@@ -386,6 +390,16 @@ def test_a_cli_build_after_an_edit_takes_its_lists_from_the_helper_process(tmp_p
     assert isinstance(state, engine.Outcome)
     keys_after = {doc.slug: doc.key for doc in state.docs}
     assert [slug for slug in keys_after if keys_after[slug] != keys_before[slug]] == ["farm-story-0"]
+
+
+def test_a_helper_updating_after_a_body_edit_reads_no_saved_analyses(tmp_path: Path) -> None:
+    root = _portal(tmp_path / "s")
+    build(BuildOptions(root, root / "site", now=NOW, jobs=1))
+    _append(root / "content" / "farm" / "a00.md", "\nThe festival band played by the well.\n")
+    # only the edited article's analysis is needed, and the build sends it (reading them fails here)
+    assert _build_with_spy(root, "saved analyses unreadable") == {"answers": [True], "stops": 0, "listed": ["taken"]}
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert _tree(root / "site") == _tree(tmp_path / "clean")
 
 
 def test_a_helper_lacking_saved_analyses_asks_the_build_for_them(tmp_path: Path) -> None:

@@ -28,9 +28,9 @@ from builder.related.engine import (
     EXPAND_STRENGTH,
     TAG_CANDIDATES,
     TAG_MAX_POSTINGS,
+    Analyses,
     Fallback,
     Outcome,
-    analyse_all,
     candidate_sources,
     candidate_table,
     copies_of,
@@ -87,7 +87,7 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
     moved = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or _SIGNALS(a) != _SIGNALS(b)]
     ruled = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or _RULES(a) != _RULES(b)]
     retagged = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or a.tags != b.tags]
-    analyses = analyse_all(ordered, language, cache)
+    analyses = Analyses(ordered, language, cache)
     vectors = _text_vectors(previous, analyses, ordered, before_docs if moves.identity else None)
     renumber = Renumbering(previous.vectors.terms, vectors.terms)
     old_matrix = renumber(previous.vectors.matrix)
@@ -159,7 +159,7 @@ def _text_vectors(previous: Outcome, analyses: Sequence[dict[str, Any]], docs: S
     """text_vectors(ANALYSES); when the documents are those of PREVIOUS in the same order (BEFORE),
     made from its vectors, again only for documents whose analysis key changed."""
     if before is None or previous.vectors.raw is None:
-        return text_vectors(analyses)
+        return text_vectors(analyses[:])
     changed = [i for i, (doc, old) in enumerate(zip(docs, before, strict=True))
                if old is None or analysis_key(doc) != analysis_key(old)]
     return text_vectors_after(previous.vectors, analyses, changed)
