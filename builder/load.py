@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import os
 import threading
 import time
@@ -31,7 +30,7 @@ from builder.errors import BuildError, Problem
 from builder.fingerprint import canonical_pickle, digest
 from builder.heap import return_freed_memory
 from builder.parallel import map_chunks
-from builder.related import ENGINE_MODULE, RelatedDoc, Relations, analysis_key, analyzer, relate, shared_words
+from builder.related import RelatedDoc, Relations, analysis_key, analyzer, load_engine, relate, shared_words
 from builder.related.keys import vouched_key
 from builder.related_helper import RelatedHelper
 from builder.slugs import slugify
@@ -136,7 +135,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     # the engine will run in this process: it imports it (NumPy, SciPy: 0.45 s of CPU) while the
     # parse workers run, not after them
     def while_parsing() -> None:
-        importing.append(threading.Thread(target=importlib.import_module, args=(ENGINE_MODULE,), daemon=True))
+        importing.append(threading.Thread(target=load_engine, daemon=True))
         importing[0].start()
 
     articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress,

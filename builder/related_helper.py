@@ -14,7 +14,6 @@ Whatever goes wrong in it, the caller works the lists out itself, and gets the s
 from __future__ import annotations
 
 import contextlib
-import importlib
 import multiprocessing
 import pickle
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -175,10 +174,10 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
     for the next build."""
     try:
         from builder.fingerprint import digest
-        from builder.related import ENGINE_MODULE, RelatedDoc, relate
+        from builder.related import RelatedDoc, load_engine, relate
         from builder.related.keys import analysis_key
 
-        importlib.import_module(ENGINE_MODULE)  # first: the wait for the request is the time to load it
+        load_engine()  # first: the wait for the request is the time to load it
 
         previous = cache.related_engine()
         errand_result = b"" if errand is None else _run(errand, connection.poll)
