@@ -100,6 +100,9 @@ class Planner:
         self.tags = {s: TermRef(s, t.name, urls.tag(s)) for s, t in site.tags.items()}
         self.authors = {s: TermRef(s, t.name, urls.author(s)) for s, t in site.authors.items()}
         self.cards = _Cards(site.by_slug, self._card)
+        # a name as card tokens hold it, made once a name (card_token is asked for every article)
+        self._author_tokens = _NameTokens(self.authors)
+        self._tag_tokens = _NameTokens(self.tags)
         self._position = {slug: i for slugs in site.by_topic.values() for i, slug in enumerate(slugs)}
         logo = self.image(self.config.logo, self.config.title) if self.config.logo else None
         self.publisher = organization(self.config.title, urls.absolute(urls.home()), logo.absolute if logo else None)
@@ -264,8 +267,8 @@ class Planner:
         slug = article.slug
         image = article.image
         return (slug, article.title, article.date, article.summary, self.site.topic_of[slug],
-                tuple((s, self.authors[s].name) if s in self.authors else None for s in map(slugify, article.authors)),
-                tuple((s, self.tags[s].name) if s in self.tags else None for s in map(slugify, article.tags)),
+                tuple(map(self._author_tokens.__getitem__, article.authors)),
+                tuple(map(self._tag_tokens.__getitem__, article.tags)),
                 image, self._image_sizes(image.src) if image and "://" not in image.src else None,
                 self.site.reads.get(slug), article.reading_minutes, article.updated)
 
@@ -420,6 +423,21 @@ class _Cards(dict[str, Card]):
     def __missing__(self, slug: str) -> Card:
         card = self[slug] = self._make(self._articles[slug])
         return card
+
+
+class _NameTokens(dict[str, tuple[str, str] | None]):
+    """A tag's or author's name as written -> (slug, display name) of the term it belongs to, or
+    None for a name with no term (no letters); each made when first asked for."""
+
+    def __init__(self, terms: Mapping[str, TermRef]) -> None:
+        super().__init__()
+        self._terms = terms
+
+    def __missing__(self, name: str) -> tuple[str, str] | None:
+        slug = slugify(name)
+        term = self._terms.get(slug)
+        token = self[name] = (slug, term.name) if term is not None else None
+        return token
 
 
 def _sequence(items: Iterable[str]) -> str:

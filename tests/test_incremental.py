@@ -177,6 +177,27 @@ def test_a_retitled_article_updates_every_page_that_lists_it_under_more_in(tmp_p
     assert tree(out) == tree(tmp_path / "clean")
 
 
+def test_a_tag_whose_commonest_spelling_changes_is_shown_so_on_every_page(tmp_path: Path) -> None:
+    """A tag shows as its commonest spelling: an edit of one article that flips it changes the
+    cards of every article with the tag, edited or not."""
+    root = tmp_path / "s"
+    Site(root, related=0)
+    spellings = {10: "peace talks", 11: "peace talks", 12: "Peace Talks"}
+    for day, tag in spellings.items():
+        (root / "content" / f"p{day}.md").write_text(article(f"Peace story {day}", date=f"2026-03-{day}",
+                                                             topic="peace", slug=f"p{day}", tags=[tag]),
+                                                     encoding="utf-8")
+    out = root / "out"
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    assert b"Peace Talks" not in (out / "peace" / "p10" / "index.html").read_bytes()
+    (root / "content" / "p11.md").write_text(article("Peace story 11", date="2026-03-11", topic="peace", slug="p11",
+                                                     tags=["Peace Talks"]), encoding="utf-8")
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert b"Peace Talks" in (out / "peace" / "p10" / "index.html").read_bytes()
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 def test_nothing_changed_means_nothing_done(tmp_path: Path) -> None:
     site = Site(tmp_path / "s")
     out = tmp_path / "s" / "out"
