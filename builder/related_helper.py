@@ -231,8 +231,9 @@ class _Analyses(MutableMapping[str, Any]):
         self._fresh[key] = value
 
     def __delitem__(self, key: str) -> None:
-        self._fresh.pop(key, None)
-        self._all().pop(key, None)
+        fresh = self._fresh.pop(key, None)
+        if self._all().pop(key, None) is None and fresh is None:
+            raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._all().keys() | self._fresh.keys())
