@@ -67,26 +67,13 @@ class Outcome:
         return dataclasses.replace(self, analyses=[])
 
 
-def analyse_all(docs: Sequence[RelatedDoc], language: str,
-                cache: MutableMapping[str, Any] | None) -> list[dict[str, Any]]:
-    """The analysis of every doc, reusing and filling CACHE (keyed by analysis_key)."""
-    analyzer = Analyzer(language)
-    keys = [analysis_key(doc) for doc in docs]
-    out: list[Any] = [cache.get(key) if cache is not None else None for key in keys]
-    # (Worker processes were tried for cold builds: shipping the analyses back cost more than
-    # the tokenizing they saved on 2 CPUs.)
-    for i, found in enumerate(out):
-        if not analyzer.usable(found):
-            out[i] = analyzer.analyze(docs[i])
-            if cache is not None:
-                cache[keys[i]] = out[i]
-    return out
-
-
 class Analyses(Sequence[dict[str, Any]]):
-    """analyse_all(), each analysis fetched (or made) when first asked for: an update after an
-    edit needs only the edited documents' (fetching and checking all 10,000 cost 0.03 s, and a
-    related helper then need not read the cache's 10,000 at all: 0.07 s)."""
+    """The analysis of each doc, from CACHE (keyed by analysis_key) where usable, else made and
+    put there; each fetched when first asked for: an update after an edit needs only the edited
+    documents' (fetching and checking all 10,000 cost 0.03 s, and a related helper then need
+    not read the cache's 10,000 at all: 0.07 s). A full run asks for all of them ([:]). (Worker
+    processes were tried for cold builds: shipping the analyses back cost more than the
+    tokenizing they saved on 2 CPUs.)"""
 
     def __init__(self, docs: Sequence[RelatedDoc], language: str, cache: MutableMapping[str, Any] | None) -> None:
         self._docs = docs
@@ -123,7 +110,7 @@ def run(docs: Sequence[RelatedDoc], count: int, weights: RelatedWeights, languag
         cache: MutableMapping[str, Any] | None) -> Outcome:
     """Everything relate() needs, computed over DOCS put in slug order (so input order is moot)."""
     ordered = in_slug_order(docs)
-    analyses = analyse_all(ordered, language, cache)
+    analyses = Analyses(ordered, language, cache)[:]
     vectors = text_vectors(analyses)
     # On large sites each document searches with its strongest terms only, which keeps the
     # work bounded; the scores found are then lower bounds of the full cosine.
