@@ -132,7 +132,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
         helper = None
     importing: list[threading.Thread] = []
 
-    # the engine will run in this process: it imports it (NumPy, SciPy: 0.45 s of CPU) while the
+    # the engine will run in this process: it imports it (NumPy, SciPy: 0.3 s of CPU) while the
     # parse workers run, not after them
     def while_parsing() -> None:
         importing.append(threading.Thread(target=load_engine, daemon=True))

@@ -18,17 +18,6 @@ if TYPE_CHECKING:
 # from the cache starts faster without it.
 ENGINE_MODULE = "builder.related.engine"
 
-
-def load_engine() -> None:
-    """Import the engine (a second call does nothing), SciPy first at a third of its usual cost
-    (builder.related.numeric)."""
-    if ENGINE_MODULE in sys.modules:
-        return
-    from builder.related.numeric import import_sparse
-
-    import_sparse()
-    importlib.import_module(ENGINE_MODULE)
-
 __all__ = [
     "ENGINE_MODULE",
     "Explanation",
@@ -42,6 +31,17 @@ __all__ = [
     "relate",
     "shared_words",
 ]
+
+
+def load_engine() -> None:
+    """Import the engine (a second call does nothing), SciPy first at a third of its usual cost
+    (builder.related.numeric)."""
+    if ENGINE_MODULE in sys.modules:
+        return
+    from builder.related.numeric import import_sparse
+
+    import_sparse()
+    importlib.import_module(ENGINE_MODULE)
 
 
 def analyzer(language: str) -> Callable[[RelatedDoc], Any]:
@@ -90,8 +90,7 @@ class Relations:
             assert self._explainer is not None
             outcome = self._explainer.outcome
             slugs = [doc.slug for doc in outcome.docs]
-            self._lists = {slug: tuple(slugs[c] for c in items.tolist())
-                           for slug, items in zip(slugs, outcome.lists.items, strict=True)}
+            self._lists = {slug: _named(items, slugs) for slug, items in zip(slugs, outcome.lists.items, strict=True)}
         return self._lists
 
     @classmethod
@@ -109,9 +108,9 @@ class Relations:
         if not (isinstance(previous, Outcome) and outcome is not None and len(previous.docs) == len(outcome.docs)
                 and all(a.slug == b.slug for a, b in zip(previous.docs, outcome.docs, strict=True))):
             return None
-        docs = outcome.docs
-        return {doc.slug: tuple(docs[c].slug for c in now.tolist())
-                for doc, now, before in zip(outcome.docs, outcome.lists.items, previous.lists.items, strict=True)
+        slugs = [doc.slug for doc in outcome.docs]
+        return {slug: _named(now, slugs)
+                for slug, now, before in zip(slugs, outcome.lists.items, previous.lists.items, strict=True)
                 if now is not before}
 
     @property
@@ -134,6 +133,11 @@ class Relations:
 
     def __repr__(self) -> str:
         return f"Relations({len(self.lists)} lists)"
+
+
+def _named(items: Any, slugs: Sequence[str]) -> tuple[str, ...]:
+    """A list of the engine's (document numbers, an array) as slugs."""
+    return tuple(slugs[c] for c in items.tolist())
 
 
 def relate(
