@@ -1,4 +1,7 @@
-"""Article bodies by key: the cache's SQLite store, and the store of a build with no cache."""
+"""Article bodies by key: the cache's SQLite store, and the store of a build with no cache.
+
+A body is its HTML and its headings (as builder.content.model.encode_headings wrote them), both
+read only where an article's own page or a feed is made."""
 
 from __future__ import annotations
 
@@ -32,10 +35,17 @@ class BodyStore:
         self.path = path
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, tuple[str, str]] = {}
         with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
             db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            columns = [row[1] for row in db.execute("PRAGMA table_info(bodies)")]
+            if columns and "headings" not in columns:
+                # a store of an earlier builder, which kept headings in the cache's state: its
+                # bodies go, as if deleted (so any state that counted on them parses again)
+                db.execute("DROP TABLE bodies")
+                db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'pruned'")
+            db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL, "
+                       "headings TEXT NOT NULL)")
             if db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] < 2:  # (a write only for a new store)
                 # A store of its own name: a deleted and recreated store never passes for the old one.
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('store', ?)", (secrets.token_hex(8),))
@@ -60,21 +70,30 @@ class BodyStore:
             self._pid = os.getpid()
         return self._connection
 
-    def put(self, key: str, html: str) -> None:
-        self._pending[key] = html
+    def put(self, key: str, html: str, headings: str = "") -> None:
+        self._pending[key] = (html, headings)
         if len(self._pending) >= 500:
             self.flush()
 
     def flush(self) -> None:
         if self._pending:
             with self._connect() as db:
-                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", self._pending.items())
+                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
+                               ((key, html, headings) for key, (html, headings) in self._pending.items()))
             self._pending.clear()
 
     def get(self, key: str) -> str:
+        """The body's HTML."""
+        return self._column(key, 0, "SELECT html FROM bodies WHERE key = ?")
+
+    def headings(self, key: str) -> str:
+        """The body's headings, as put."""
+        return self._column(key, 1, "SELECT headings FROM bodies WHERE key = ?")
+
+    def _column(self, key: str, index: int, query: str) -> str:
         if key in self._pending:
-            return self._pending[key]
-        row = self._connect().execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+            return self._pending[key][index]
+        row = self._connect().execute(query, (key,)).fetchone()
         if row is None:
             raise KeyError(f"article body {key} is missing from the cache")
         return str(row[0])
@@ -138,22 +157,25 @@ class HeldBodies:
 
     def __init__(self, limit: int | None = None) -> None:
         self._held: dict[str, bytes] = {}
+        self._headings: dict[str, str] = {}
         self._bytes = 0
         self._limit = HELD_BODY_BYTES if limit is None else limit
         self._store: BodyStore | None = None
         self._name = secrets.token_hex(8)
 
-    def put(self, key: str, html: str) -> None:
+    def put(self, key: str, html: str, headings: str = "") -> None:
         if self._store is not None:
-            self._store.put(key, html)
+            self._store.put(key, html, headings)
             return
         data = self._held[key] = html.encode()
-        self._bytes += len(data)
+        self._headings[key] = headings
+        self._bytes += len(data) + len(headings)
         if self._bytes > self._limit:
             self._store = BodyStore(None)
             for held_key, held in self._held.items():
-                self._store.put(held_key, held.decode())
+                self._store.put(held_key, held.decode(), self._headings[held_key])
             self._held.clear()
+            self._headings.clear()
 
     def flush(self) -> None:
         if self._store is not None:
@@ -166,6 +188,14 @@ class HeldBodies:
         if self._store is None:
             raise KeyError(f"article body {key} is missing from the cache")
         return self._store.get(key)
+
+    def headings(self, key: str) -> str:
+        held = self._headings.get(key)
+        if held is not None:
+            return held
+        if self._store is None:
+            raise KeyError(f"article body {key} is missing from the cache")
+        return self._store.headings(key)
 
     def missing(self, keys: set[str]) -> set[str]:
         return self._store.missing(keys) if self._store is not None else keys - self._held.keys()
@@ -180,5 +210,6 @@ class HeldBodies:
 
     def close(self) -> None:
         self._held.clear()
+        self._headings.clear()
         if self._store is not None:
             self._store.close()

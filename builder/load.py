@@ -25,7 +25,7 @@ from builder.content.data import load_data
 from builder.content.discover import CONTENT, SourceTree, decode_text, discover, read_text
 from builder.content.fields import ParseResult, parse_article
 from builder.content.markup import EXTENSION_CONFIGS, EXTENSIONS, MarkdownRenderer
-from builder.content.model import Article, Site
+from builder.content.model import Article, Site, encode_headings
 from builder.errors import BuildError, Problem
 from builder.fingerprint import canonical_pickle, digest
 from builder.heap import return_freed_memory
@@ -256,10 +256,11 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
             if stamp is not None:
                 stamps[rel] = stamp
             if result.article is not None:
-                cache.bodies.put(result.article.body_key, result.body_html)
+                cache.bodies.put(result.article.body_key, result.body_html, encode_headings(result.headings))
                 made = related_key(result.article, config.language)
                 analyses[made] = new_analyses[made] = shared_words(analysis)
             result.body_html = result.text = ""  # the body is in the store; the text was analysed
+            result.headings = ()
             results[rel] = result
         if while_parsing is not None:
             while_parsing()

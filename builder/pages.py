@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from builder.content.markup import REF_SCHEME
-from builder.content.model import Article, Site
+from builder.content.model import Article, Site, decode_headings
 from builder.dates import format_date
 from builder.feeds import FeedSpec
 from builder.slugs import slugify
@@ -24,6 +24,7 @@ from builder.views import (
     ArticleView,
     BodyRef,
     Card,
+    HeadingsRef,
     HeadingView,
     ImageView,
     MonthView,
@@ -88,13 +89,14 @@ class Planner:
     """Builds view models once per article and reuses them in every list that shows the article."""
 
     def __init__(self, site: Site, urls: Urls, image_sizes: ImageSizes, source_urls: Mapping[str, str],
-                 stored_body: Callable[[str], str]) -> None:
+                 stored_body: Callable[[str], str], stored_headings: Callable[[str], str]) -> None:
         self.site = site
         self.urls = urls
         self.config = site.config
         self._image_sizes = image_sizes
         self._source_urls = source_urls
         self._stored_body = stored_body  # body key -> HTML as parsed
+        self._stored_headings = stored_headings  # body key -> its headings (encode_headings)
         self.topics = {t.slug: TopicRef(t.slug, t.title, t.description, urls.topic(t.slug), urls.feed(f"{t.slug}/"))
                        for t in site.topics}
         self.tags = {s: TermRef(s, t.name, urls.tag(s)) for s, t in site.tags.items()}
@@ -153,6 +155,9 @@ class Planner:
         parts = [article.body_key, *self._link_targets(article)]
         key = hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
         return BodyRef(key, lambda: self.body(article))
+
+    def _headings(self, body_key: str) -> tuple[HeadingView, ...]:
+        return tuple(HeadingView(h.level, h.anchor, h.text) for h in decode_headings(self._stored_headings(body_key)))
 
     def _link_targets(self, article: Article) -> Iterator[str]:
         """Where each internal link and image of the body points: an article's URL or an image's size."""
@@ -341,7 +346,7 @@ class Planner:
     def _article_page(self, article: Article, card: Card, body: BodyRef, related: tuple[Card, ...],
                       more: tuple[Card, ...], previous: Card | None, newer: Card | None) -> Page:
         view = ArticleView(
-            card=card, body=body, headings=tuple(HeadingView(h.level, h.anchor, h.text) for h in article.headings),
+            card=card, body=body, headings=HeadingsRef(functools.partial(self._headings, article.body_key)),
             related=related, more_in_topic=more, previous=previous, next=newer, extra=dict(article.extra),
         )
         canonical = self.urls.absolute(card.url)

@@ -6,9 +6,10 @@ pages (builder.fingerprint), and pickling dict-based instances is much faster.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import overload
 
 from markupsafe import Markup
 
@@ -107,11 +108,38 @@ class BodyRef:
         return self._load()
 
 
+class HeadingsRef(Sequence[HeadingView]):
+    """An article's headings, read from the cache's body store only when a template uses them
+    (the default theme does not)."""
+
+    __slots__ = ("_headings", "_load")
+
+    def __init__(self, load: Callable[[], tuple[HeadingView, ...]]) -> None:
+        self._load = load
+        self._headings: tuple[HeadingView, ...] | None = None
+
+    def _all(self) -> tuple[HeadingView, ...]:
+        if self._headings is None:
+            self._headings = self._load()
+        return self._headings
+
+    @overload
+    def __getitem__(self, index: int) -> HeadingView: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[HeadingView, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> HeadingView | tuple[HeadingView, ...]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 @dataclass(frozen=True)
 class ArticleView:
     card: Card
     body: BodyRef
-    headings: tuple[HeadingView, ...]
+    headings: Sequence[HeadingView]
     related: tuple[Card, ...]
     more_in_topic: tuple[Card, ...]
     previous: Card | None  # the next older article in the same topic

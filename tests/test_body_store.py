@@ -140,3 +140,37 @@ def test_a_clean_build_renders_every_body_in_every_process_from_memory_or_a_temp
     for n in range(220):
         pages = [next(out.glob(f"peace/*story-{n}/index.html")).read_text(encoding="utf-8") for out in outputs]
         assert f"The {n}th well was dug." in pages[0] and pages[0] == pages[1]
+
+
+def test_a_store_of_an_earlier_builder_without_headings_starts_empty_as_if_pruned(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "bodies.sqlite"
+    with sqlite3.connect(path) as db:  # the layout before headings moved into the store
+        db.execute("CREATE TABLE bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('store', 'old'), ('pruned', '3')")
+        db.execute("INSERT INTO bodies VALUES ('k1', '<p>old</p>')")
+    db.close()
+    store = BodyStore(path)
+    assert store.generation() == "old:4"  # a state that counted on k1 looks for it, and parses again
+    assert store.missing({"k1"}) == {"k1"}
+    store.put("k2", "<h2 id='a'>A</h2>", '[[2, "a", "A"]]')
+    store.flush()
+    assert (store.get("k2"), store.headings("k2")) == ("<h2 id='a'>A</h2>", '[[2, "a", "A"]]')
+    store.close()
+    again = BodyStore(path)
+    assert again.generation() == "old:4"  # (migrated once)
+    again.close()
+
+
+def test_held_bodies_keep_their_headings_in_memory_and_in_the_temporary_store() -> None:
+    store = HeldBodies(limit=100)
+    store.put("a", "<p>a</p>", "[[2, \"x\", \"X\"]]")
+    assert store._store is None and store.headings("a") == "[[2, \"x\", \"X\"]]"
+    store.put("b", "<p>b</p>" * 30, "[]")  # past the limit: moved to SQLite, headings with the HTML
+    assert store._store is not None
+    assert (store.headings("a"), store.headings("b")) == ("[[2, \"x\", \"X\"]]", "[]")
+    with pytest.raises(KeyError):
+        store.headings("c")
+    store.close()

@@ -28,7 +28,7 @@ def test_the_card_token_follows_the_card_not_the_file(make_site: Callable[[dict[
     loaded = load_site(root, now=datetime(2026, 11, 27, tzinfo=UTC))
     assert not loaded.problems
     planner = Planner(loaded.site, Urls("/", "https://example.org"), lambda path: None, loaded.source_urls,
-                      lambda key: "")
+                      lambda key: "", lambda key: "")
     first = loaded.site.articles[0]
     token = planner.card_token(first)
     # another body of about the same length: another file digest and body, the same card
@@ -134,7 +134,7 @@ def test_the_planners_templates_are_those_of_every_page(make_site: Callable[[dic
     })
     loaded = load_site(root, now=datetime(2026, 11, 27, tzinfo=UTC))
     planner = Planner(loaded.site, Urls("/", "https://example.org"), lambda path: None, loaded.source_urls,
-                      lambda key: "")
+                      lambda key: "", lambda key: "")
     units = [planner.home_unit(), *planner.article_units(loaded.relations.lists), *planner.listing_units()]
     used = {spec.template for unit in units for spec in unit.plan()}
     assert used == planner.templates()

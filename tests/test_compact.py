@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from builder.compact import pickled_as_tuple
-from builder.content.model import Article, Heading, ImageRef
+from builder.content.model import Article, ImageRef
 
 
 def test_articles_round_trip_through_pickle() -> None:
     article = Article(source="content/peace/a.md", slug="a", title="A", date=datetime(2026, 1, 2, tzinfo=UTC),
-                      topic="Peace", body_key="k", summary="s", word_count=3, headings=(Heading(2, "x", "X"),),
+                      topic="Peace", body_key="k", summary="s", word_count=3,
                       tags=("t",), image=ImageRef("a.png", "alt"), extra={"mood": "calm"}, line_of={"title": 2})
     assert pickle.loads(pickle.dumps(article)) == article
     assert article.__reduce__() == (Article, tuple(getattr(article, name) for name in Article.__slots__))

@@ -210,3 +210,33 @@ def test_theme_static_links_out_of_the_theme_are_not_followed(tmp_path: Path, ru
     assert result.code == 0
     assert "themes/mine/static/notes.txt: is a link to a place outside the theme; not followed" in result.err
     assert not (source / "site" / "static" / "notes.txt").exists()
+
+
+def test_a_theme_can_list_an_articles_headings_and_sees_them_change(tmp_path: Path, run) -> None:
+    # (the default theme prints no table of contents; the headings come from the body store, not
+    # the cached articles, in a clean build, a cached one and after an edit)
+    source = write_files(tmp_path / "src", {
+        "portal.toml": 'title = "Contents"\ntheme = "toc"\n',
+        "themes/toc/theme.toml": 'name = "toc"\nparent = "peace"\n',
+        "themes/toc/templates/article.html": (
+            '{% extends "base.html" %}{% block main %}{% if page.article.headings %}<nav id="toc">'
+            '{% for h in page.article.headings %}<a href="#{{ h.anchor }}">{{ h.level }}:{{ h.text }}</a>{% endfor %}'
+            '</nav>{% else %}<p id="toc">none</p>{% endif %}{{ page.article.body }}{% endblock %}\n'),
+        "content/peace/talks.md": article("Talks resume", topic="Peace",
+                                          body="## Who *came*\n\nMany.\n\n### From the hills\n\nSome.\n"),
+        "content/peace/wells.md": article("Wells dug", topic="Peace", body="No headings here."),
+    })
+    talks, wells = source / "site/peace/talks-resume/index.html", source / "site/peace/wells-dug/index.html"
+
+    def toc(page: Path) -> str:
+        return page.read_text().split('id="toc"')[1].split("</nav>")[0].split("</p>")[0]
+
+    for options in (("--clean",), ()):
+        assert run("build", "--source", source, "--now", NOW, "--no-search", *options).code == 0
+        assert toc(talks) == '><a href="#who-came">2:Who came</a><a href="#from-the-hills">3:From the hills</a>'
+        assert toc(wells) == ">none"
+    page = source / "content/peace/talks.md"
+    page.write_text(page.read_text().replace("### From the hills", "## From the coast"))
+    result = run("build", "--source", source, "--now", NOW, "--no-search")
+    assert result.code == 0, result.err
+    assert toc(talks) == '><a href="#who-came">2:Who came</a><a href="#from-the-coast">2:From the coast</a>'

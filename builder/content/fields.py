@@ -13,7 +13,7 @@ from typing import Any
 from builder.compact import pickled_as_tuple
 from builder.content.frontmatter import FrontMatter, split_front_matter
 from builder.content.markup import MarkdownRenderer, Rendered
-from builder.content.model import Article, ImageRef
+from builder.content.model import Article, Heading, ImageRef
 from builder.dates import parse_when
 from builder.errors import Problem
 from builder.slugs import is_safe_slug, slugify
@@ -34,6 +34,7 @@ class ParseResult:
     warnings: list[Problem] = field(default_factory=list)
     body_html: str = ""
     text: str = ""  # plain text of the body, for related articles
+    headings: tuple[Heading, ...] = ()  # the body's, stored with body_html
 
 
 def parse_article(path: str, text: str, renderer: MarkdownRenderer, tz: tzinfo, digest: str = "") -> ParseResult:
@@ -46,7 +47,7 @@ def parse_article(path: str, text: str, renderer: MarkdownRenderer, tz: tzinfo, 
     article, rendered = reader.read(renderer, digest)
     if article is None or reader.errors:
         return ParseResult(None, reader.errors, reader.warnings)
-    return ParseResult(article, reader.errors, reader.warnings, rendered.html, rendered.text)
+    return ParseResult(article, reader.errors, reader.warnings, rendered.html, rendered.text, rendered.headings)
 
 
 class _FieldReader:
@@ -92,7 +93,7 @@ class _FieldReader:
             source=self.path, slug=slug, title=title, date=when, topic=topic,
             body_key=hashlib.blake2b(rendered.html.encode(), digest_size=16).hexdigest(),
             summary=summary_given or _shorten(rendered.first_paragraph),
-            word_count=len(rendered.text.split()), headings=rendered.headings,
+            word_count=len(rendered.text.split()),
             updated=updated, publish_at=publish_at, expire_at=expire_at, tags=tags, authors=authors,
             image=image, draft=draft, featured=featured, related_pins=pins, related_exclude=excludes, links=rendered.links,
             extra={k: v for k, v in data.items() if k not in KNOWN_KEYS}, line_of=dict(self.front.line_of),
