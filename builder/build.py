@@ -29,7 +29,7 @@ from builder.pages import PageSpec, Planner, Unit
 from builder.parallel import MIN_PARALLEL_ITEMS, ROUND_ITEMS, Background, can_fork, map_chunks, worker_count
 from builder.related_helper import Errand, RelatedHelper
 from builder.render import Renderer, TemplateProblem
-from builder.replan import PagePlan, PageRecord, changed_cards, plan_units, unit_records
+from builder.replan import PagePlan, PageRecord, card_tokens, plan_units, renamed_members, unit_records
 from builder.search import INDEX_FOLDER, build_index
 from builder.sitemaps import MAX_URLS, NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.urls import Urls
@@ -203,9 +203,10 @@ class PagePrep:
     fingerprints: Fingerprints
     site_key: str
     old_keys: dict[str, str]
-    cards: dict[str, Any]
+    cards: dict[str, Any]  # slug -> (card check, card token)
     changed_cards: set[str]
     same_output: bool
+    term_names: tuple[dict[str, str], dict[str, str]]
     new_keys: dict[str, str] = field(default_factory=dict)  # of every page written or kept
     listings: Background | None = None  # rendering the listing pages meanwhile (start_listings)
 
@@ -231,13 +232,16 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
     fingerprints = Fingerprints()
     site_key = fingerprints.of(__version__, config, planner.site_view(), site.data, static_urls)
     same_output = _built_into(cache, output)
-    cards = {a.slug: planner.card_token(a) for a in site.articles}
-    changed = changed_cards(cache.state.cards, cards)
-    # an unchanged card keeps the token loaded, which the cache's save then finds identical (a
-    # new equal token is compared field by field: 0.015 s at 10,000 articles)
-    cards = {slug: token if slug in changed else cache.state.cards[slug] for slug, token in cards.items()}
+    state = cache.state
+    names = planner.term_names()
+    suspects = None
+    if state.cards_parse_key == state.parse_key:
+        tags_before, authors_before = state.term_names
+        suspects = (renamed_members(tags_before, names[0], site.by_tag)
+                    | renamed_members(authors_before, names[1], site.by_author))
+    cards, changed = card_tokens(site.articles, planner.card_check, planner.card_token, state.cards, suspects)
     return PagePrep(planner, renderer, static_files, sizes, fingerprints, site_key,
-                    cache.state.pages if same_output else {}, cards, changed, same_output)
+                    state.pages if same_output else {}, cards, changed, same_output, names)
 
 
 def _built_into(cache: Cache, output: Path) -> bool:
@@ -407,6 +411,8 @@ def write_site(loaded: LoadedSite, source: Path, writer: SiteWriter, cache: Cach
     cache.state.image_sizes = prep.sizes.known
     cache.state.units = unit_records(plan, new_keys)
     cache.state.cards = prep.cards
+    cache.state.cards_parse_key = cache.state.parse_key
+    cache.state.term_names = prep.term_names
     return len(plan.pages), total, new_keys
 
 

@@ -265,6 +265,20 @@ class Planner:
         headings and extra fields) and where its internal links and images point."""
         return "\0".join([article.digest, article.body_key, *self._link_targets(article)])
 
+    def card_check(self, article: Article) -> tuple[Any, ...]:
+        """What a card reads besides its article's file (its digest), the parse settings and its
+        terms' display names: with those the same, equal checks stand for equal card tokens
+        (builder.replan.card_tokens)."""
+        slug = article.slug
+        image = article.image
+        return (article.digest, self.site.topic_of[slug], self.site.reads.get(slug),
+                self._image_sizes(image.src) if image and "://" not in image.src else None)
+
+    def term_names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The display name of every tag and of every author, by slug."""
+        return ({slug: term.name for slug, term in self.tags.items()},
+                {slug: term.name for slug, term in self.authors.items()})
+
     def card_token(self, article: Article) -> tuple[Any, ...]:
         """Everything a card (_card) reads of its article, besides site-wide settings: equal
         tokens, equal cards. Not the file's digest: a body edit that keeps the reading time

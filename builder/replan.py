@@ -9,12 +9,13 @@ new, or when one of its files is missing from the output; otherwise its pages ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from builder.compact import pickled_as_tuple
+from builder.content.model import Article
 from builder.fingerprint import digest
 from builder.pages import PageSpec, Unit
 
@@ -56,11 +57,42 @@ class PagePlan:
         return whole
 
 
-def changed_cards(before: Mapping[str, Any], after: Mapping[str, Any]) -> set[str]:
-    """Slugs whose card token differs between two builds (added and removed articles included)."""
-    changed = {slug for slug, token in after.items() if before.get(slug) != token}
+def card_tokens(articles: Iterable[Article], check_of: Callable[[Article], Any], token_of: Callable[[Article], Any],
+                before: Mapping[str, tuple[Any, Any]], suspects: Container[str] | None) -> tuple[dict[str, tuple[Any, Any]],
+                                                                                           set[str]]:
+    """Each article's (check, card token) by slug, and the slugs whose token changed since BEFORE
+    (added and removed articles included). An article whose check is what it was keeps its token
+    unmade: the check (the file's digest and what the card reads besides the file) stands for the
+    token while the parse settings and the terms' display names are the same, which the caller
+    knows. SUSPECTS: slugs whose check cannot vouch (their terms were renamed), or None when no
+    check can (the parse settings changed). Making every token took 0.05-0.08 s of an edit
+    rebuild at 10,000 articles, and comparing them 0.025 s."""
+    after: dict[str, tuple[Any, Any]] = {}
+    changed: set[str] = set()
+    for article in articles:
+        slug = article.slug
+        check = check_of(article)
+        old = before.get(slug)
+        if old is not None and suspects is not None and old[0] == check and slug not in suspects:
+            after[slug] = old
+            continue
+        token = token_of(article)
+        if old is None or old[1] != token:
+            changed.add(slug)
+            after[slug] = (check, token)
+        else:  # (the loaded token: the cache's save then finds it identical, not equal field by field)
+            after[slug] = (check, old[1])
     changed.update(before.keys() - after.keys())
-    return changed
+    return after, changed
+
+
+def renamed_members(before: Mapping[str, str], after: Mapping[str, str],
+                    members: Mapping[str, Sequence[str]]) -> set[str]:
+    """Slugs of the articles of every term (tag or author) whose display name differs between two
+    builds' BEFORE and AFTER (term slug -> name): the commonest spelling among all articles can
+    change with an edit of another article."""
+    renamed = {slug for slug in before.keys() | after.keys() if before.get(slug) != after.get(slug)}
+    return {article for term in renamed for article in members.get(term, ())}
 
 
 def plan_units(units: Iterable[Unit], inputs_of: Callable[[Unit], str | None], old: Mapping[str, UnitRecord],

@@ -139,3 +139,32 @@ def test_the_planners_templates_are_those_of_every_page(make_site: Callable[[dic
     used = {spec.template for unit in units for spec in unit.plan()}
     assert used == planner.templates()
     assert {"home.html", "article.html", "topic.html", "tag.html", "author.html", "year.html"} <= used
+
+
+def test_card_tokens_are_made_only_where_the_check_cannot_vouch_for_them() -> None:
+    from types import SimpleNamespace
+
+    from builder.replan import card_tokens
+
+    articles = [SimpleNamespace(slug=slug, check=check, token=token)
+                for slug, check, token in (("a", 1, "A"), ("b", 2, "B"), ("c", 3, "C2"), ("d", 4, "D"), ("new", 5, "N"))]
+    before = {"a": (1, "A"), "b": (0, "B"), "c": (0, "C"), "d": (4, "D"), "gone": (9, "G")}
+    made: list[str] = []
+
+    def token_of(article: SimpleNamespace) -> str:
+        made.append(article.slug)
+        return str(article.token)
+
+    def run(suspects: set[str] | None) -> tuple[dict[str, tuple[object, object]], set[str]]:
+        made.clear()
+        return card_tokens(articles, lambda a: a.check, token_of, before, suspects)  # type: ignore[arg-type]
+
+    after, changed = run(set())
+    assert made == ["b", "c", "new"]  # a and d: the same check, no token made
+    assert after["a"] is before["a"] and after["d"] is before["d"]
+    assert after["b"] == (2, "B") and after["c"] == (3, "C2") and after["new"] == (5, "N")
+    assert changed == {"c", "new", "gone"}  # b's check moved but its token did not
+    after, changed = run({"d"})  # d's term was renamed: its token is made (and here it is the same)
+    assert made == ["b", "c", "d", "new"] and changed == {"c", "new", "gone"}
+    after, changed = run(None)  # other parse settings: every token is made
+    assert made == ["a", "b", "c", "d", "new"] and changed == {"c", "new", "gone"}

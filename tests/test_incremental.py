@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from conftest import article, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,6 +196,56 @@ def test_a_tag_whose_commonest_spelling_changes_is_shown_so_on_every_page(tmp_pa
     build(BuildOptions(root, out, now=NOW, jobs=1))
     build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
     assert b"Peace Talks" in (out / "peace" / "p10" / "index.html").read_bytes()
+    assert tree(out) == tree(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("field", ["tags", "author"])
+def test_a_renamed_term_reaches_an_article_whose_page_watches_no_edited_one(tmp_path: Path, field: str) -> None:
+    """The card of an unedited article that nothing edited sits beside (its own topic, no related
+    list) still changes when its tag's or author's display name flips: its file's digest alone
+    does not stand for its card."""
+    root = tmp_path / "s"
+    Site(root, related=0)
+    spellings = {10: ("harbours", "amal rahimi"), 11: ("peace", "amal rahimi"), 12: ("wells", "Amal Rahimi")}
+    for day, (topic, name) in spellings.items():
+        value = [name] if field == "tags" else name
+        (root / "content" / f"p{day}.md").write_text(article(f"Story {day}", date=f"2026-03-{day}", topic=topic,
+                                                             slug=f"p{day}", **{field: value}), encoding="utf-8")
+    out = root / "out"
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    page = out / "harbours" / "p10" / "index.html"
+    assert b"Amal Rahimi" not in page.read_bytes()
+    value = ["Amal Rahimi"] if field == "tags" else "Amal Rahimi"
+    (root / "content" / "p11.md").write_text(article("Story 11", date="2026-03-11", topic="peace", slug="p11",
+                                                     **{field: value}), encoding="utf-8")
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert b"Amal Rahimi" in page.read_bytes()
+    assert tree(out) == tree(tmp_path / "clean")
+
+
+def test_an_image_replaced_by_one_of_another_size_changes_the_cards_that_show_it(tmp_path: Path) -> None:
+    """The article is not edited, so its file's digest is the same; its card's image is not."""
+    root = tmp_path / "s"
+    Site(root, related=0)
+    picture = root / "content" / "pic.svg"
+
+    def draw(width: int, when: int) -> None:
+        picture.write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{width // 2}"></svg>',
+                           encoding="utf-8")
+        os.utime(picture, (when, when))
+
+    draw(40, 1_700_000_500)
+    (root / "content" / "p10.md").write_text(article("Story 10", date="2026-03-10", topic="harbours", slug="p10",
+                                                     image="pic.svg", image_alt="A harbour"), encoding="utf-8")
+    out = root / "out"
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    listing = out / "harbours" / "index.html"
+    assert 'width="40" height="20"' in listing.read_text()
+    draw(400, 1_700_000_600)
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert 'width="400" height="200"' in listing.read_text()
     assert tree(out) == tree(tmp_path / "clean")
 
 
