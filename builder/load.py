@@ -30,7 +30,7 @@ from builder.errors import BuildError, Problem
 from builder.fingerprint import canonical_pickle, digest
 from builder.heap import return_freed_memory
 from builder.parallel import map_chunks
-from builder.related import RelatedDoc, Relations, analysis_key, analyzer, load_engine, relate, shared_words
+from builder.related import RelatedDoc, Relations, analysis_key, analyzer, docs_from_rows, load_engine, relate, shared_words
 from builder.related.keys import vouched_key
 from builder.related_helper import RelatedHelper
 from builder.slugs import slugify
@@ -360,10 +360,11 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
         alone()  # (what it starts, a background process's work, overlaps the engine's threads)
     # The engine's state from the last build lets an edit update the lists instead of working
     # them all out again (the result is the same).
-    docs = [RelatedDoc.from_row(row) for row in rows]
+    previous = cache.related_engine()
+    docs = docs_from_rows(rows, previous)
     analyses = {analysis: stored[analysis] for analysis in map(analysis_key, docs)}
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
-                       language=config.language, analyses=analyses, previous=cache.related_engine())
+                       language=config.language, analyses=analyses, previous=previous)
     cache.state.related = (key, relations.lists)
     cache.keep_related_engine(relations.state, key)
     return relations if explain else Relations.from_lists(relations.lists)

@@ -174,7 +174,7 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
     for the next build."""
     try:
         from builder.fingerprint import digest
-        from builder.related import RelatedDoc, load_engine, relate
+        from builder.related import docs_from_rows, load_engine, relate
         from builder.related.keys import analysis_key
 
         load_engine()  # first: the wait for the request is the time to load it
@@ -187,7 +187,7 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
         if errand is not None:
             connection.send((_ERRAND, errand_result))
             del errand_result
-        docs = [RelatedDoc.from_row(row) for row in rows]
+        docs = docs_from_rows(rows, previous)
 
         def saved_or_asked() -> dict[str, Any]:
             saved = cache.saved_analyses()

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from builder.build import BuildOptions, build
 from builder.cache import Cache, code_version
 from builder.config import RelatedWeights
-from builder.related import RelatedDoc, engine, relate, rows, update, vectors
+from builder.related import RelatedDoc, docs_from_rows, engine, relate, rows, update, vectors
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
@@ -182,6 +182,20 @@ def test_relate_with_previous_gives_the_lists_of_a_fresh_call() -> None:
     first = relate(docs, count=4)
     edited = edit(docs, random.Random(7))
     assert relate(edited, count=4, previous=first.state).lists == relate(edited, count=4).lists
+
+
+def test_docs_made_from_rows_are_the_previous_states_own_where_equal() -> None:
+    docs = corpus(3, 20)
+    state = relate(docs, count=3).state
+    rows = [d.as_row() for d in docs]
+    rows[4] = (*rows[4][:10], "another key")  # (its text changed)
+    rows[5] = (*rows[5][:7], rows[5][7] + 60, *rows[5][8:])  # (a minute later)
+    rows.append(("new-one", "New", "", "", "peace", (), (), 1.7e9, (), (), ""))
+    made = docs_from_rows(rows, state)
+    assert [d.as_row() for d in made] == rows
+    before = {d.slug: d for d in state.docs}
+    assert [i for i, d in enumerate(made) if d is not before.get(d.slug)] == [4, 5, 20]
+    assert [d.as_row() for d in docs_from_rows(rows)] == rows  # no state: every doc made
 
 
 def test_the_lists_since_a_state_are_all_that_differ_from_its_lists(monkeypatch: pytest.MonkeyPatch) -> None:

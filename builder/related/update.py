@@ -83,10 +83,12 @@ def rerun(previous: object, docs: Sequence[RelatedDoc], count: int, weights: Rel
     before_docs = moves.previous_docs(previous.docs)
     if not moves.identity:
         previous = moves.outcome(previous)
-    # documents whose topic, authors or date changed score differently with everyone
-    moved = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or _SIGNALS(a) != _SIGNALS(b)]
-    ruled = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or _RULES(a) != _RULES(b)]
-    retagged = [i for i, (a, b) in enumerate(zip(ordered, before_docs)) if b is None or a.tags != b.tags]
+    # documents whose topic, authors or date changed score differently with everyone (a doc the
+    # caller took over from PREVIOUS, docs_from_rows, is the very object: nothing to compare)
+    differing = [(i, a, b) for i, (a, b) in enumerate(zip(ordered, before_docs)) if a is not b]
+    moved = [i for i, a, b in differing if b is None or _SIGNALS(a) != _SIGNALS(b)]
+    ruled = [i for i, a, b in differing if b is None or _RULES(a) != _RULES(b)]
+    retagged = [i for i, a, b in differing if b is None or a.tags != b.tags]
     analyses = Analyses(ordered, language, cache)
     vectors = _text_vectors(previous, analyses, ordered, before_docs if moves.identity else None)
     renumber = Renumbering(previous.vectors.terms, vectors.terms)
@@ -161,7 +163,7 @@ def _text_vectors(previous: Outcome, analyses: Sequence[dict[str, Any]], docs: S
     if before is None or previous.vectors.raw is None:
         return text_vectors(analyses[:])
     changed = [i for i, (doc, old) in enumerate(zip(docs, before, strict=True))
-               if old is None or analysis_key(doc) != analysis_key(old)]
+               if doc is not old and (old is None or analysis_key(doc) != analysis_key(old))]
     return text_vectors_after(previous.vectors, analyses, changed)
 
 
