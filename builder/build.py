@@ -299,10 +299,9 @@ def _plan(prep: PagePrep, units: Iterable[Unit], writer: SiteWriter, cache: Cach
                       writer.exists_now)
     if renderer is None:
         return _Planned(plan, [])
-    for record in plan.kept.values():
-        for page in record.pages:
-            writer.keep(page.path)
-            new_keys[page.path] = page.key
+    kept = [page for record in plan.kept.values() for page in record.pages]
+    writer.keep_all([page.path for page in kept])
+    new_keys.update([(page.path, page.key) for page in kept])
     if not cache.enabled:
         return _Planned(plan, list(range(len(plan.specs))))
     todo = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,6 +211,16 @@ class SiteWriter:
         """The output's current file is known to be right (an incremental build skipped rendering it)."""
         self._expect(_safe(rel))
         self._unchanged += 1
+
+    def keep_all(self, rels: Collection[str]) -> None:
+        """keep() for each of RELS (distinct paths a page record of the last build named), at
+        once: one call a page took 0.035 s at 10,000 articles. Unchecked for safety: keeping
+        only spares a file from deletion, and every path a build writes to is checked."""
+        before = len(self.expected)
+        self.expected.update(rels)
+        if len(self.expected) != before + len(rels):
+            raise ValueError("two outputs for one path")  # (a bug guard, as in _expect)
+        self._unchanged += len(rels)
 
     def _expect(self, rel: str) -> None:
         if rel in self.expected:

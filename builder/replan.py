@@ -106,7 +106,8 @@ def plan_units(units: Iterable[Unit], inputs_of: Callable[[Unit], str | None], o
         record = old.get(unit.name)
         if (inputs is not None and record is not None and record.inputs == inputs
                 and (not changed or changed.isdisjoint(unit.watches()))  # (a body edit changes no card)
-                and all(exists(page.path) for page in record.pages)):
+                and (exists(record.pages[0].path) if len(record.pages) == 1
+                     else all(exists(page.path) for page in record.pages))):
             plan.kept[unit.name] = record
             plan.pages.extend(record.pages)
             continue

@@ -180,3 +180,17 @@ def test_refuses_a_foreign_non_empty_folder_but_accepts_its_own(tmp_path: Path) 
     writer.write("index.html", b"x")
     writer.commit()
     check_output_folder(source, ours)
+
+
+def test_keeping_pages_at_once_spares_them_and_refuses_a_path_kept_twice(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    for rel in ("a/index.html", "b.html", "gone.html"):
+        (out / rel).write_text(rel)
+    writer = SiteWriter(out)
+    writer.keep_all(["a/index.html", "b.html"])
+    with pytest.raises(ValueError, match="two outputs"):
+        writer.keep_all(["c.html", "b.html"])
+    summary = writer.commit()
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")) == ["a/index.html", "b.html"]
+    assert (summary.unchanged, summary.removed) == (2, 1)
