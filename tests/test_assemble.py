@@ -50,6 +50,21 @@ def test_newest_first_and_taxonomies() -> None:
     assert site.by_author["ana"] == ("new", "old")
 
 
+def test_same_moment_articles_go_by_slug_and_a_term_written_twice_counts_once_an_article() -> None:
+    articles = [
+        art("content/peace/z.md", "title: Zed\ndate: 2026-01-01 12:00\ntags: [Peace Talks, peace talks, Water]"),
+        art("content/peace/a.md", "title: Aye\ndate: 2026-01-01 14:00+02:00\ntags: [peace talks]"),
+        art("content/peace/m.md", "title: Em\ndate: 2026-01-02\ntags: [Peace Talks, '!!', '??']"),
+    ]
+    result = assemble(articles, SiteConfig(), now=NOW)
+    site = result.site
+    assert [a.slug for a in site.articles] == ["em", "aye", "zed"]  # aye and zed: the same moment
+    assert site.by_tag == {"peace-talks": ("em", "aye", "zed"), "water": ("zed",)}
+    assert site.tags["peace-talks"].name == "Peace Talks"  # 2 against 2: the first in code point order
+    assert [p.message for p in result.problems] == ["tag '!!' has no letters or digits to make an address from",
+                                                   "tag '??' has no letters or digits to make an address from"]
+
+
 def test_declared_topics_match_slug_or_title_and_suggest() -> None:
     config = SiteConfig(topics=(TopicConfig("human-rights", "Human Rights"), TopicConfig("peace", "Peace")))
     articles = [

@@ -6,6 +6,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from builder.config import RESERVED_TOPIC_SLUGS, SiteConfig
@@ -13,6 +15,9 @@ from builder.content.discover import CONTENT
 from builder.content.model import Article, Site, Term, Topic
 from builder.errors import Problem, did_you_mean
 from builder.slugs import slugify
+
+_SLUG = attrgetter("slug")
+_DATE = attrgetter("date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,8 @@ def assemble(articles: Sequence[Article], config: SiteConfig, *, now: datetime, 
                                     "(paths are relative to the article)"))
     live = sorted((a for a in articles
                    if is_live(a, now, include_drafts) and a.source in topic_slug_of and a.source not in clashing),
-                  key=lambda a: (-a.date.timestamp(), a.slug))
+                  key=_SLUG)
+    live.sort(key=_DATE, reverse=True)  # newest first, then by slug (a stable sort); no timestamp a date
     tags, by_tag = _terms(live, lambda a: a.tags, "tag", problems)
     authors, by_author = _terms(live, lambda a: a.authors, "author", problems)
     by_topic: dict[str, list[str]] = {t.slug: [] for t in topics}
@@ -138,24 +144,38 @@ def _resolve_topics(articles: Sequence[Article], config: SiteConfig,
 
 def _terms(articles: Sequence[Article], names_of: Any, kind: str,
            problems: list[Problem]) -> tuple[dict[str, Term], dict[str, tuple[str, ...]]]:
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    members: dict[str, list[str]] = defaultdict(list)
+    # Names are counted and slugified once each, not once an article (0.09 s of an edit
+    # rebuild's assembling at 10,000 articles was this loop).
+    counts = Counter(chain.from_iterable(map(names_of, articles)))
+    slug_of = {name: slugify(name) for name in counts}
+    spellings: dict[str, dict[str, int]] = defaultdict(dict)
+    for name, count in counts.items():
+        if slug_of[name]:
+            spellings[slug_of[name]][name] = count
+    members: dict[str, list[str]] = {slug: [] for slug in spellings}
     for article in articles:
-        for name in names_of(article):
-            slug = slugify(name)
-            if not slug:
-                problems.append(Problem(article.source, article.line_of.get(f"{kind}s") or article.line_of.get(kind),
-                                        f"{kind} '{name}' has no letters or digits to make an address from",
-                                        f"rename the {kind}"))
-                continue
-            spellings[slug][name] += 1
-            if not members[slug] or members[slug][-1] != article.slug:
+        names = names_of(article)
+        if not names:
+            continue
+        if len(names) == 1:
+            slugs: Iterable[str] = (slug_of[names[0]],)
+        else:  # (each term once an article, in the order written)
+            slugs = dict.fromkeys(map(slug_of.__getitem__, names))
+        for slug in slugs:
+            if slug:
                 members[slug].append(article.slug)
+            else:
+                for name in names:
+                    if not slug_of[name]:
+                        problems.append(Problem(article.source,
+                                                article.line_of.get(f"{kind}s") or article.line_of.get(kind),
+                                                f"{kind} '{name}' has no letters or digits to make an address from",
+                                                f"rename the {kind}"))
     terms = {slug: Term(slug, _most_common(names)) for slug, names in sorted(spellings.items())}
     return terms, {slug: tuple(members[slug]) for slug in terms}
 
 
-def _most_common(names: Counter[str]) -> str:
+def _most_common(names: Mapping[str, int]) -> str:
     return min(names.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
