@@ -38,13 +38,13 @@ class BodyStore:
         self._pending: dict[str, tuple[str, str]] = {}
         with self._connect() as db:
             db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            columns = [row[1] for row in db.execute("PRAGMA table_info(bodies)")]
-            if columns and "headings" not in columns:
-                # a store of an earlier builder, which kept headings in the cache's state: its
-                # bodies go, as if deleted (so any state that counted on them parses again)
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bodies'").fetchone():
+                # the table of earlier builders, without headings (they kept those in the cache's
+                # state): its bodies go, as if deleted, so any state that counted on them parses
+                # again; such a builder run on this store later makes its table anew, and likewise
                 db.execute("DROP TABLE bodies")
                 db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'pruned'")
-            db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL, "
+            db.execute("CREATE TABLE IF NOT EXISTS bodies_v2 (key TEXT PRIMARY KEY, html TEXT NOT NULL, "
                        "headings TEXT NOT NULL)")
             if db.execute("SELECT COUNT(*) FROM meta").fetchone()[0] < 2:  # (a write only for a new store)
                 # A store of its own name: a deleted and recreated store never passes for the old one.
@@ -78,17 +78,17 @@ class BodyStore:
     def flush(self) -> None:
         if self._pending:
             with self._connect() as db:
-                db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
+                db.executemany("INSERT OR REPLACE INTO bodies_v2 VALUES (?, ?, ?)",
                                ((key, html, headings) for key, (html, headings) in self._pending.items()))
             self._pending.clear()
 
     def get(self, key: str) -> str:
         """The body's HTML."""
-        return self._column(key, 0, "SELECT html FROM bodies WHERE key = ?")
+        return self._column(key, 0, "SELECT html FROM bodies_v2 WHERE key = ?")
 
     def headings(self, key: str) -> str:
         """The body's headings, as put."""
-        return self._column(key, 1, "SELECT headings FROM bodies WHERE key = ?")
+        return self._column(key, 1, "SELECT headings FROM bodies_v2 WHERE key = ?")
 
     def _column(self, key: str, index: int, query: str) -> str:
         if key in self._pending:
@@ -105,7 +105,7 @@ class BodyStore:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (key TEXT PRIMARY KEY)")
             db.execute("DELETE FROM wanted")
             db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((k,) for k in keys))
-            found = {row[0] for row in db.execute("SELECT key FROM bodies WHERE key IN (SELECT key FROM wanted)")}
+            found = {row[0] for row in db.execute("SELECT key FROM bodies_v2 WHERE key IN (SELECT key FROM wanted)")}
         return keys - found
 
     def generation(self) -> str:
@@ -122,7 +122,7 @@ class BodyStore:
         generation at which it still does (KNOWN itself if nothing was deleted), or "" when
         another process may have deleted some in between."""
         self.flush()
-        total = self._connect().execute("SELECT COUNT(*) FROM bodies").fetchone()[0]
+        total = self._connect().execute("SELECT COUNT(*) FROM bodies_v2").fetchone()[0]
         if total <= 2 * len(keys) + 100:
             return known
         db = self._connect()
@@ -132,7 +132,7 @@ class BodyStore:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
             db.execute("DELETE FROM live")
             db.executemany("INSERT OR IGNORE INTO live VALUES (?)", ((k,) for k in keys))
-            db.execute("DELETE FROM bodies WHERE key NOT IN (SELECT key FROM live)")
+            db.execute("DELETE FROM bodies_v2 WHERE key NOT IN (SELECT key FROM live)")
             db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'pruned'")
             after = self.generation()
         return after if known and before == known else ""

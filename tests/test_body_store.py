@@ -142,7 +142,7 @@ def test_a_clean_build_renders_every_body_in_every_process_from_memory_or_a_temp
         assert f"The {n}th well was dug." in pages[0] and pages[0] == pages[1]
 
 
-def test_a_store_of_an_earlier_builder_without_headings_starts_empty_as_if_pruned(tmp_path: Path) -> None:
+def test_the_bodies_of_an_earlier_builders_table_go_as_if_pruned_and_both_builders_run(tmp_path: Path) -> None:
     import sqlite3
 
     path = tmp_path / "bodies.sqlite"
@@ -162,6 +162,13 @@ def test_a_store_of_an_earlier_builder_without_headings_starts_empty_as_if_prune
     again = BodyStore(path)
     assert again.generation() == "old:4"  # (migrated once)
     again.close()
+    with sqlite3.connect(path) as db:  # an earlier builder run on the same cache makes its table anew
+        db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+        db.execute("INSERT INTO bodies VALUES ('k3', '<p>older</p>')")
+    db.close()
+    later = BodyStore(path)
+    assert later.generation() == "old:5" and later.get("k2") == "<h2 id='a'>A</h2>"
+    later.close()
 
 
 def test_held_bodies_keep_their_headings_in_memory_and_in_the_temporary_store() -> None:
