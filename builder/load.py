@@ -30,7 +30,17 @@ from builder.errors import BuildError, Problem
 from builder.fingerprint import canonical_pickle, digest
 from builder.heap import return_freed_memory
 from builder.parallel import map_chunks
-from builder.related import RelatedDoc, Relations, analysis_key, analyzer, docs_from_rows, load_engine, relate, shared_words
+from builder.related import (
+    RelatedDoc,
+    Relations,
+    analysis_key,
+    analyzer,
+    docs_from_rows,
+    load_engine,
+    relate,
+    reusable_docs,
+    shared_words,
+)
 from builder.related.keys import vouched_key
 from builder.related_helper import RelatedHelper
 from builder.slugs import slugify
@@ -361,7 +371,7 @@ def relate_stage(site: Site, config: SiteConfig, cache: Cache, *, explain: bool 
     # The engine's state from the last build lets an edit update the lists instead of working
     # them all out again (the result is the same).
     previous = cache.related_engine()
-    docs = docs_from_rows(rows, previous)
+    docs = docs_from_rows(rows, reusable_docs(previous))
     analyses = {analysis: stored[analysis] for analysis in map(analysis_key, docs)}
     relations = relate(docs, count=config.related.count, weights=config.related.weights,
                        language=config.language, analyses=analyses, previous=previous)

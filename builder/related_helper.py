@@ -174,12 +174,13 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
     for the next build."""
     try:
         from builder.fingerprint import digest
-        from builder.related import docs_from_rows, load_engine, relate
+        from builder.related import docs_from_rows, load_engine, relate, reusable_docs
         from builder.related.keys import analysis_key
 
         load_engine()  # first: the wait for the request is the time to load it
 
         previous = cache.related_engine()
+        reusable = reusable_docs(previous)
         errand_result = b"" if errand is None else _run(errand, connection.poll)
         inputs = connection.recv_bytes()
         rows, settings, language = pickle.loads(inputs)
@@ -187,7 +188,8 @@ def _work(cache: Cache, connection: Connection, errand: Callable[[Callable[[], b
         if errand is not None:
             connection.send((_ERRAND, errand_result))
             del errand_result
-        docs = docs_from_rows(rows, previous)
+        docs = docs_from_rows(rows, reusable)
+        del reusable
 
         def saved_or_asked() -> dict[str, Any]:
             saved = cache.saved_analyses()

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from builder.build import BuildOptions, build
 from builder.cache import Cache, code_version
 from builder.config import RelatedWeights
-from builder.related import RelatedDoc, docs_from_rows, engine, relate, rows, update, vectors
+from builder.related import RelatedDoc, docs_from_rows, engine, relate, reusable_docs, rows, update, vectors
 
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
@@ -191,11 +191,11 @@ def test_docs_made_from_rows_are_the_previous_states_own_where_equal() -> None:
     rows[4] = (*rows[4][:10], "another key")  # (its text changed)
     rows[5] = (*rows[5][:7], rows[5][7] + 60, *rows[5][8:])  # (a minute later)
     rows.append(("new-one", "New", "", "", "peace", (), (), 1.7e9, (), (), ""))
-    made = docs_from_rows(rows, state)
+    made = docs_from_rows(rows, reusable_docs(state))
     assert [d.as_row() for d in made] == rows
     before = {d.slug: d for d in state.docs}
     assert [i for i, d in enumerate(made) if d is not before.get(d.slug)] == [4, 5, 20]
-    assert [d.as_row() for d in docs_from_rows(rows)] == rows  # no state: every doc made
+    assert [d.as_row() for d in docs_from_rows(rows, reusable_docs(None))] == rows  # no state: every doc made
 
 
 def test_the_lists_since_a_state_are_all_that_differ_from_its_lists(monkeypatch: pytest.MonkeyPatch) -> None:
