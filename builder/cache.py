@@ -13,6 +13,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ _RELATED = "related.pickle"
 # CacheState tables stored in pieces (builder.tablestore): each entry is of one article or page
 _CHUNKED = ("sources", "parsed", "analyses", "pages", "units", "cards")
 _ANALYSES_PER_PIECE = 2000  # analyses share their words within a piece: fewer, bigger pieces
+_LAZY = ("analyses",)  # tables loaded as LazyTables
 # What reading a missing, damaged or foreign pickle raises: the cache then counts as empty.
 _UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError)
 
@@ -67,7 +69,9 @@ class CacheState:
     parse_key: str = ""
     sources: dict[str, SourceStamp] = field(default_factory=dict)  # article path -> stamp
     parsed: dict[tuple[str, str], Any] = field(default_factory=dict)  # (path, digest) -> ParseResult
-    analyses: dict[str, Any] = field(default_factory=dict)  # related-engine analyses
+    # related-engine analyses; loaded as a LazyTable (builder.tablestore): a build after an edit
+    # reads none of them (0.05-0.07 s at 10,000 articles), only their keys
+    analyses: Mapping[str, Any] = field(default_factory=dict)
     image_sizes: dict[str, tuple[int, int, tuple[int, int] | None]] = field(default_factory=dict)
     output: str = ""  # the output folder the page keys describe
     pages: dict[str, str] = field(default_factory=dict)  # output path -> key of what was written
@@ -108,7 +112,7 @@ class Cache:
         self.persist = persist
         self._state: CacheState | None = None if enabled else CacheState()
         self._bodies: BodyStore | HeldBodies | None = None
-        self._tables = TableStore(self.folder, per_piece={"analyses": _ANALYSES_PER_PIECE})
+        self._tables = TableStore(self.folder, per_piece={"analyses": _ANALYSES_PER_PIECE}, indexed=_LAZY)
         # Output folder -> the files this cache's last build left there: a caller that builds again
         # and again (the preview server) then deletes only what disappeared instead of walking the folder.
         self.written: dict[str, frozenset[str]] = {}
@@ -201,7 +205,7 @@ class Cache:
             if not isinstance(state, CacheState) or state.builder_version != code_version():
                 return {}
             with long_lived():
-                return TableStore(self.folder).load({"analyses": listing["analyses"]}).get("analyses", {})
+                return dict(TableStore(self.folder).load({"analyses": listing["analyses"]}).get("analyses", {}))
         except (*_UNREADABLE, KeyError):
             return {}
 
@@ -228,7 +232,7 @@ class Cache:
                 if not isinstance(state, CacheState) or state.builder_version != code_version():
                     self._tables.discard(listing)  # another builder's pieces: gone once our state is saved
                     return CacheState()
-                for name, table in self._tables.load(listing).items():
+                for name, table in self._tables.load(listing, lazy=_LAZY).items():
                     if name in _CHUNKED:
                         setattr(state, name, table)
         except _UNREADABLE:

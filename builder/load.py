@@ -44,6 +44,7 @@ from builder.related import (
 from builder.related.keys import vouched_key
 from builder.related_helper import RelatedHelper
 from builder.slugs import slugify
+from builder.tablestore import LazyTable
 from builder.themes import Theme, load_theme
 from builder.urls import Urls
 
@@ -257,7 +258,6 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
         del results[rel]
         del keys[rel]
         todo.append(rel)
-    analyses = {key: old.analyses[key] for key in keys.values()}
     new_analyses: dict[str, Any] = {}
     done = 0
     for batch in map_chunks(_parse_files, todo, jobs=jobs, shared=(str(source), settings)):
@@ -267,8 +267,7 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
                 stamps[rel] = stamp
             if result.article is not None:
                 cache.bodies.put(result.article.body_key, result.body_html, encode_headings(result.headings))
-                made = related_key(result.article, config.language)
-                analyses[made] = new_analyses[made] = shared_words(analysis)
+                new_analyses[related_key(result.article, config.language)] = shared_words(analysis)
             result.body_html = result.text = ""  # the body is in the store; the text was analysed
             result.headings = ()
             results[rel] = result
@@ -277,7 +276,8 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
             while_parsing = None
         if progress:
             progress("parse", done, len(todo))
-    cache.state.analyses = analyses
+    cache.state.analyses = _kept_analyses(old.analyses, keys, new_analyses,
+                                          functools.partial(_analyse_again, source, settings, config.language))
     articles = []
     for rel in paths:
         result = results[rel]
@@ -289,6 +289,28 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     cache.state.sources = stamps
     cache.state.parsed = {(rel, stamps[rel].digest): results[rel] for rel in paths if rel in stamps}
     return articles, len(todo), new_analyses
+
+
+def _kept_analyses(old: Mapping[str, Any], kept: Mapping[str, str], fresh: dict[str, Any],
+                   analyse_again: Callable[[Mapping[str, str], list[str]], dict[str, Any]]) -> Mapping[str, Any]:
+    """The analyses of the next state: OLD's of the articles KEPT from the cache (path -> key),
+    and the FRESH ones. Loaded lazily, OLD's stay unread unless the related lists need them."""
+    if isinstance(old, LazyTable):
+        # a piece found damaged when read is made again from the files of its articles
+        rel_of = {key: rel for rel, key in kept.items()}
+        return old.narrowed(set(kept.values()), fresh, functools.partial(analyse_again, rel_of))
+    return {**{key: old[key] for key in kept.values()}, **fresh}
+
+
+def _analyse_again(source: Path, settings: dict[str, Any], language: str, rel_of: Mapping[str, str],
+                   keys: list[str]) -> dict[str, Any]:
+    """The analyses of KEYS made again from their articles' files (a damaged cache piece); one
+    whose file changed since this build parsed it is not among them."""
+    made = {}
+    for _rel, _stamp, result, analysis in _parse_files((str(source), settings), [rel_of[k] for k in keys if k in rel_of]):
+        if result.article is not None:
+            made[related_key(result.article, language)] = shared_words(analysis)
+    return made
 
 
 def _parse_files(shared: tuple[str, dict[str, Any]], rels: Sequence[str]) -> list[

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import NOW, article, write_files
@@ -130,3 +131,33 @@ def test_featured_article_leads_the_front_page(tmp_path: Path, run) -> None:
     bad = write_files(tmp_path / "s", {"content/peace/lead.md": article("Chosen lead", featured="yes please")})
     result = run("build", "--source", bad, "--now", NOW, "--no-search")
     assert result.code == 1 and "'featured' must be true or false, not 'yes please'" in result.err
+
+
+def test_damaged_analyses_in_the_cache_are_made_again_from_the_articles(tmp_path: Path, run) -> None:
+    import pickle
+
+    words = ["wells", "ceasefire", "harvest", "festival", "school", "river", "market", "choir"]
+    files = {f"content/{'peace' if n % 2 else 'culture'}/a{n}.md":
+             article(f"Story {n}", date=f"2026-03-{n + 1:02d}", tags=[words[n % 8]],
+                     body=f"The {words[n % 8]} and the {words[(n * 3) % 8]} of the {words[(n + 5) % 8]} town.")
+             for n in range(24)}
+    source = write_files(tmp_path / "src", {"portal.toml": 'title = "Damaged"\n', **files})
+    earlier = time.time() - 100  # written well before the build, so the cache trusts their stamps
+    for path in source.rglob("*.md"):
+        os.utime(path, (earlier, earlier))
+    assert run("build", "--source", source, "--now", NOW, "--no-search", "--jobs", "1").code == 0
+    folder = source / ".cache" / "builder-v1"
+    with open(folder / "state.pickle", "rb") as stream:
+        _state, listing = pickle.load(stream)
+    for _bucket, name in listing["analyses"][1]:
+        (folder / name).write_bytes(b"damaged")
+    # other related weights: every list is worked out again, from every analysis
+    (source / "portal.toml").write_text('title = "Damaged"\n[related.weights]\ntext = 0.9\n')
+    result = run("build", "--source", source, "--now", NOW, "--no-search", "--jobs", "1")
+    assert result.code == 0, result.err
+    assert "(0 articles parsed" in result.out  # (no file changed: their analyses come from the cache)
+    clean = run("build", "--source", source, "--output", tmp_path / "clean", "--now", NOW, "--no-search", "--clean")
+    assert clean.code == 0
+    for page in (tmp_path / "clean").rglob("*.html"):
+        assert page.read_bytes() == (source / "site" / page.relative_to(tmp_path / "clean")).read_bytes(), page
+    assert len(Cache(source).saved_analyses()) == 24  # written again, healthy

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from builder.cache import Cache, CacheState
-from builder.tablestore import ENTRIES_PER_PIECE, MAX_PIECES, PREFIX, TableStore, bucket_of
+from builder.tablestore import ENTRIES_PER_PIECE, MAX_PIECES, PREFIX, LazyTable, TableStore, bucket_of
 
 
 def pieces(folder: Path) -> set[str]:
@@ -160,3 +160,67 @@ def test_a_cache_kept_in_memory_never_sets_a_table_aside(tmp_path: Path) -> None
     cache.state.analyses = {"k": {"terms": ("peace",)}}
     cache.set_aside("analyses")
     assert cache.state.analyses == {"k": {"terms": ("peace",)}}  # the next build in this process reads it
+
+
+def test_an_indexed_table_is_read_a_piece_at_a_time_and_saved_rewriting_only_what_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    entries = {f"k{n}": {"terms": (f"w{n}",)} for n in range(45)}
+    store = TableStore(tmp_path, per_piece={"t": 10}, indexed=("t",))
+    listing = store.save({"t": entries})
+    store.collect(listing)
+    count = listing["t"][0]
+    written = pieces(tmp_path)
+    assert count == 5 and len(written) == 5
+
+    loaded = TableStore(tmp_path, per_piece={"t": 10}, indexed=("t",))
+    table = loaded.load(listing, lazy=("t",))["t"]
+    assert isinstance(table, LazyTable)
+    assert "k7" in table and "nope" not in table and len(table) == 45 and set(table) == set(entries)
+    assert not table._loaded  # keys known, nothing read
+    assert table["k7"] == entries["k7"] and list(table._loaded) == [bucket_of("k7", count)]
+
+    # the next state: k7 and k8 gone, k99 new; only their pieces are written again
+    kept = set(entries) - {"k7", "k8"}
+    narrowed = table.narrowed(kept, {"k99": {"terms": ("new",)}}, recover=None)
+    touched = {bucket_of(key, count) for key in ("k7", "k8", "k99")}
+    made: list[dict[str, Any]] = []
+    real_write = TableStore._write
+
+    def write(self: TableStore, content: dict[str, Any]) -> str:
+        made.append(content)
+        return real_write(self, content)
+
+    monkeypatch.setattr(TableStore, "_write", write)
+    after = loaded.save({"t": narrowed}, final=True)
+    loaded.collect(after)
+    assert sorted(bucket_of(next(iter(content)), count) for content in made) == sorted(touched)
+    assert len(pieces(tmp_path)) == 5  # the replaced pieces are gone
+    expected = {key: value for key, value in entries.items() if key in kept} | {"k99": {"terms": ("new",)}}
+    assert dict(TableStore(tmp_path).load(after)["t"]) == expected
+    again = TableStore(tmp_path, indexed=("t",)).load(after, lazy=("t",))["t"]
+    assert dict(again) == expected
+
+
+def test_a_damaged_piece_of_an_indexed_table_is_made_again_and_written_healthy(tmp_path: Path) -> None:
+    entries = {f"k{n}": n for n in range(30)}
+    store = TableStore(tmp_path, per_piece={"t": 10}, indexed=("t",))
+    listing = store.save({"t": entries})
+    count, named = listing["t"][0], dict(listing["t"][1])
+    bucket = bucket_of("k3", count)
+    (tmp_path / named[bucket]).write_bytes(b"not a pickle")
+    asked: list[list[str]] = []
+
+    def recover(keys: list[str]) -> dict[str, int]:
+        asked.append(sorted(keys))
+        return {key: int(key[1:]) for key in keys}
+
+    loaded = TableStore(tmp_path, per_piece={"t": 10}, indexed=("t",))
+    table = loaded.load(listing, lazy=("t",))["t"]
+    assert isinstance(table, LazyTable)
+    with pytest.raises(Exception):  # noqa: B017 (no recovery: the unpickling error itself)
+        table["k3"]
+    narrowed = table.narrowed(set(entries), {}, recover)
+    assert narrowed["k3"] == 3
+    assert asked == [sorted(key for key in entries if bucket_of(key, count) == bucket)]
+    after = loaded.save({"t": narrowed}, final=True)
+    assert dict(TableStore(tmp_path).load(after)["t"]) == entries  # the piece was written again
