@@ -29,7 +29,7 @@ from builder.pages import PageSpec, Planner, Unit
 from builder.parallel import MIN_PARALLEL_ITEMS, ROUND_ITEMS, Background, can_fork, map_chunks, worker_count
 from builder.related_helper import Errand, RelatedHelper
 from builder.render import Renderer, TemplateProblem
-from builder.replan import PagePlan, PageRecord, card_tokens, plan_units, renamed_members, unit_records
+from builder.replan import PagePlan, PageRecord, changed_cards, plan_units, renamed_members, unit_records
 from builder.search import INDEX_FOLDER, build_index
 from builder.sitemaps import MAX_URLS, NEWS_WINDOW, Entry, NewsEntry, news_sitemap, robots_txt, sitemap_files
 from builder.urls import Urls
@@ -208,7 +208,7 @@ class PagePrep:
     fingerprints: Fingerprints
     site_key: str
     old_keys: dict[str, str]
-    cards: dict[str, Any]  # slug -> (card check, card token)
+    cards: dict[str, Any]  # slug -> card check
     changed_cards: set[str]
     same_output: bool
     term_names: tuple[dict[str, str], dict[str, str]]
@@ -245,7 +245,8 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
         tags_before, authors_before = state.term_names
         suspects = (renamed_members(tags_before, names[0], site.by_tag)
                     | renamed_members(authors_before, names[1], site.by_author))
-    cards, changed = card_tokens(site.articles, planner.card_check, planner.card_token, state.cards, suspects)
+    cards, changed = changed_cards(site.articles, planner.card_check, planner.card_token, state.cards,
+                                   loaded.replaced, suspects)
     return PagePrep(planner, renderer, static_files, sizes, fingerprints, site_key,
                     state.pages if same_output else {}, cards, changed, same_output, names)
 

@@ -76,7 +76,7 @@ class CacheState:
     output: str = ""  # the output folder the page keys describe
     pages: dict[str, str] = field(default_factory=dict)  # output path -> key of what was written
     units: dict[str, Any] = field(default_factory=dict)  # page unit -> UnitRecord (builder.replan)
-    cards: dict[str, Any] = field(default_factory=dict)  # article slug -> (card check, card token) (replan.card_tokens)
+    cards: dict[str, Any] = field(default_factory=dict)  # article slug -> card check (replan.changed_cards)
     cards_parse_key: str = ""  # the parse_key the cards were made with
     term_names: tuple[dict[str, str], dict[str, str]] = ({}, {})  # Planner.term_names() of the cards
     related: tuple[str, dict[str, tuple[str, ...]]] | None = None  # (input key, lists)

@@ -90,6 +90,8 @@ class LoadedSite:
     scheduled: tuple[tuple[datetime, str, Article], ...] = ()
     parsed: int = 0
     watch: Stopwatch = field(default_factory=Stopwatch)
+    # the last build's articles whose files changed or went, by slug (what their cards showed)
+    replaced: dict[str, Article] = field(default_factory=dict)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -149,8 +151,9 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
         importing.append(threading.Thread(target=load_engine, daemon=True))
         importing[0].start()
 
-    articles, parsed, fresh = parse_stage(source, tree.articles, config, cache, problems, warnings, jobs, progress,
-                                          stats, while_parsing=while_parsing if helper is None else None)
+    articles, parsed, fresh, replaced = parse_stage(
+        source, tree.articles, config, cache, problems, warnings, jobs, progress, stats,
+        while_parsing=while_parsing if helper is None else None)
     for thread in importing:
         thread.join()  # (before anything forks again: a fork amid an import copies its locks held)
     watch.lap("parse")
@@ -173,7 +176,7 @@ def _load(source: Path, config: SiteConfig, drafts: bool, now: datetime, cache: 
     source_urls = {a.source.removeprefix(f"{CONTENT}/"): urls.article(site.topic_of[a.slug], a.slug)
                    for a in site.articles}
     loaded = LoadedSite(config, site, tree, theme, Relations.from_lists({}), source_urls, now, problems, warnings,
-                        assembled.scheduled, parsed, watch)
+                        assembled.scheduled, parsed, watch, replaced)
 
     # While a helper works out the lists: the caller's own work, then writing and letting go of
     # the analyses, which only the next build reads.
@@ -211,11 +214,12 @@ def parse_settings(config: SiteConfig) -> dict[str, Any]:
 def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: Cache, problems: list[Problem],
                 warnings: list[Problem], jobs: int | None, progress: Progress | None,
                 stats: Mapping[str, os.stat_result], while_parsing: Callable[[], None] | None = None,
-                ) -> tuple[list[Article], int, dict[str, Any]]:
+                ) -> tuple[list[Article], int, dict[str, Any], dict[str, Article]]:
     """Articles from the cache where the file is unchanged, parsed (in parallel when many) otherwise.
     STATS holds file stats already taken, by site-relative path. WHILE_PARSING is called once the
     first parsed files are back (any worker processes have started by then). Returns the
-    articles, how many were parsed, and the text analyses made for those."""
+    articles, how many were parsed, the text analyses made for those, and the cache's articles
+    whose files changed or went (by slug)."""
     settings = parse_settings(config)
     key = digest(repr((__version__, markdown.__version__, EXTENSIONS, sorted(EXTENSION_CONFIGS), settings)).encode())
     old = cache.state
@@ -288,7 +292,9 @@ def parse_stage(source: Path, paths: Sequence[str], config: SiteConfig, cache: C
     cache.state.parse_key = key
     cache.state.sources = stamps
     cache.state.parsed = {(rel, stamps[rel].digest): results[rel] for rel in paths if rel in stamps}
-    return articles, len(todo), new_analyses
+    replaced = {result.article.slug: result.article for key in parsed.keys() - cache.state.parsed.keys()
+                if (result := parsed[key]).article is not None}
+    return articles, len(todo), new_analyses, replaced
 
 
 def _kept_analyses(old: Mapping[str, Any], kept: Mapping[str, str], fresh: dict[str, Any],

@@ -102,7 +102,7 @@ class Planner:
         self.tags = {s: TermRef(s, t.name, urls.tag(s)) for s, t in site.tags.items()}
         self.authors = {s: TermRef(s, t.name, urls.author(s)) for s, t in site.authors.items()}
         self.cards = _Cards(site.by_slug, self._card)
-        # a name as card tokens hold it, made once a name (card_token is asked for every article)
+        # a name as card tokens hold it, made once a name
         self._author_tokens = _NameTokens(self.authors)
         self._tag_tokens = _NameTokens(self.tags)
         self._position = {slug: i for slugs in site.by_topic.values() for i, slug in enumerate(slugs)}
@@ -268,7 +268,7 @@ class Planner:
     def card_check(self, article: Article) -> tuple[Any, ...]:
         """What a card reads besides its article's file (its digest), the parse settings and its
         terms' display names: with those the same, equal checks stand for equal card tokens
-        (builder.replan.card_tokens)."""
+        (builder.replan.changed_cards)."""
         slug = article.slug
         image = article.image
         return (article.digest, self.site.topic_of[slug], self.site.reads.get(slug),
@@ -282,14 +282,16 @@ class Planner:
     def card_token(self, article: Article) -> tuple[Any, ...]:
         """Everything a card (_card) reads of its article, besides site-wide settings: equal
         tokens, equal cards. Not the file's digest: a body edit that keeps the reading time
-        leaves the card, and so every listing and page that shows it, as it was."""
+        leaves the card, and so every listing and page that shows it, as it was. Dates as the card
+        prints them: another offset for the same moment is another card."""
         slug = article.slug
         image = article.image
-        return (slug, article.title, article.date, article.summary, self.site.topic_of[slug],
+        return (slug, article.title, article.date.isoformat(), article.summary, self.site.topic_of[slug],
                 tuple(map(self._author_tokens.__getitem__, article.authors)),
                 tuple(map(self._tag_tokens.__getitem__, article.tags)),
                 image, self._image_sizes(image.src) if image and "://" not in image.src else None,
-                self.site.reads.get(slug), article.reading_minutes, article.updated)
+                self.site.reads.get(slug), article.reading_minutes,
+                article.updated.isoformat() if article.updated else None)
 
     def indexes(self) -> Iterator[PageSpec]:
         topics = tuple(TopicEntry(**vars(t), count=len(self.site.by_topic.get(t.slug, ()))) for t in self.topics.values())

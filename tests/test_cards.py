@@ -141,30 +141,33 @@ def test_the_planners_templates_are_those_of_every_page(make_site: Callable[[dic
     assert {"home.html", "article.html", "topic.html", "tag.html", "author.html", "year.html"} <= used
 
 
-def test_card_tokens_are_made_only_where_the_check_cannot_vouch_for_them() -> None:
-    from types import SimpleNamespace
+def test_cards_are_found_changed_by_their_checks_then_where_only_the_file_changed_by_their_tokens() -> None:
+    from types import SimpleNamespace as Doc
 
-    from builder.replan import card_tokens
+    from builder.replan import changed_cards
 
-    articles = [SimpleNamespace(slug=slug, check=check, token=token)
-                for slug, check, token in (("a", 1, "A"), ("b", 2, "B"), ("c", 3, "C2"), ("d", 4, "D"), ("new", 5, "N"))]
-    before = {"a": (1, "A"), "b": (0, "B"), "c": (0, "C"), "d": (4, "D"), "gone": (9, "G")}
+    articles = [Doc(slug="a", check=("d1", "t"), token="A"),  # as it was
+                Doc(slug="b", check=("d2+", "t"), token="B"),  # its file changed, not its card
+                Doc(slug="c", check=("d3+", "t"), token="C+"),  # its file and its card changed
+                Doc(slug="d", check=("d4", "u"), token="D"),  # another topic
+                Doc(slug="e", check=("d5+", "t"), token="E"),  # its file changed; no article known before
+                Doc(slug="new", check=("d6", "t"), token="N")]
+    before = {"a": ("d1", "t"), "b": ("d2", "t"), "c": ("d3", "t"), "d": ("d4", "t"), "e": ("d5", "t"),
+              "gone": ("d7", "t")}
+    previous = {"b": Doc(slug="b", token="B"), "c": Doc(slug="c", token="C")}
     made: list[str] = []
 
-    def token_of(article: SimpleNamespace) -> str:
+    def token_of(article: Doc) -> str:
         made.append(article.slug)
         return str(article.token)
 
-    def run(suspects: set[str] | None) -> tuple[dict[str, tuple[object, object]], set[str]]:
+    def run(suspects: set[str] | None) -> tuple[dict[str, object], set[str]]:
         made.clear()
-        return card_tokens(articles, lambda a: a.check, token_of, before, suspects)  # type: ignore[arg-type]
+        return changed_cards(articles, lambda a: a.check, token_of, before, previous, suspects)  # type: ignore[arg-type]
 
     after, changed = run(set())
-    assert made == ["b", "c", "new"]  # a and d: the same check, no token made
-    assert after["a"] is before["a"] and after["d"] is before["d"]
-    assert after["b"] == (2, "B") and after["c"] == (3, "C2") and after["new"] == (5, "N")
-    assert changed == {"c", "new", "gone"}  # b's check moved but its token did not
-    after, changed = run({"d"})  # d's term was renamed: its token is made (and here it is the same)
-    assert made == ["b", "c", "d", "new"] and changed == {"c", "new", "gone"}
-    after, changed = run(None)  # other parse settings: every token is made
-    assert made == ["a", "b", "c", "d", "new"] and changed == {"c", "new", "gone"}
+    assert changed == {"c", "d", "e", "new", "gone"}
+    assert made == ["b", "b", "c", "c"]  # tokens (before and now) only where only the file changed
+    assert after["a"] is before["a"] and after["b"] == ("d2+", "t") and set(after) == {a.slug for a in articles}
+    assert run({"a", "b"})[1] == {"a", "b", "c", "d", "e", "new", "gone"}  # their terms were renamed
+    assert run(None)[1] == {"a", "b", "c", "d", "e", "new", "gone"} and not made  # other parse settings

@@ -249,6 +249,23 @@ def test_an_image_replaced_by_one_of_another_size_changes_the_cards_that_show_it
     assert tree(out) == tree(tmp_path / "clean")
 
 
+def test_a_date_written_at_another_offset_for_the_same_moment_reaches_every_card(tmp_path: Path) -> None:
+    """The moment is the same, so the order is; the date as the cards print it is not."""
+    root = tmp_path / "s"
+    Site(root, related=0)
+    for day in (10, 11):
+        (root / "content" / f"p{day}.md").write_text(article(f"Story {day}", date=f"2026-03-{day} 12:00",
+                                                             topic="harbours", slug=f"p{day}"), encoding="utf-8")
+    out = root / "out"
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    (root / "content" / "p10.md").write_text(article("Story 10", date="'2026-03-10 14:00+02:00'", topic="harbours",
+                                                     slug="p10"), encoding="utf-8")
+    build(BuildOptions(root, out, now=NOW, jobs=1))
+    build(BuildOptions(root, tmp_path / "clean", now=NOW, jobs=1, clean=True))
+    assert "2026-03-10T14:00:00+02:00" in (out / "harbours" / "index.html").read_text()
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 def test_nothing_changed_means_nothing_done(tmp_path: Path) -> None:
     site = Site(tmp_path / "s")
     out = tmp_path / "s" / "out"
