@@ -225,8 +225,7 @@ def prepare_pages(loaded: LoadedSite, source: Path, output: Path, cache: Cache) 
     site, config = loaded.site, loaded.config
     urls = Urls(config.base_path, config.origin)
     sizes = _ImageSizes(source, cache)
-    planner = Planner(site, urls, sizes, loaded.source_urls, cache.bodies.get,
-                      cache.bodies.headings)
+    planner = Planner(site, urls, sizes, loaded.source_urls, cache.bodies.get, cache.bodies.headings)
     static_files, static_warnings = loaded.theme.static_files() if loaded.theme else ({}, [])
     loaded.warnings.extend(static_warnings)
     # Plain URLs, no content hashes: a CSS edit then changes one file, not every page of the site.
