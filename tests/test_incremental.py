@@ -100,6 +100,9 @@ class Site:
             entry["draft"] = not entry["draft"]
         elif kind == "date":  # moves it among its topic's and the site's articles, and in the sitemap
             entry["date"] = f"2026-0{1 + b % 9}-{10 + (a + b) % 18}"
+        elif kind == "offset":  # the same moment at another UTC offset: the order stays, the cards' dates do not
+            hour = 1 + b % 5
+            entry["date"] = f"'{str(entry['date']).strip(chr(39))[:10]} 0{hour}:00+0{hour}:00'"
         elif kind == "updated":  # the sitemap's and the card's update date
             entry["updated"] = f"2026-10-{10 + b}"
         elif kind == "delete":
@@ -130,8 +133,8 @@ class Site:
 
 
 operations = st.tuples(
-    st.sampled_from(["add", "body", "title", "date", "updated", "topic", "tags", "draft", "delete", "rename",
-                     "template", "config", "reads"]),
+    st.sampled_from(["add", "body", "title", "date", "offset", "updated", "topic", "tags", "draft", "delete",
+                     "rename", "template", "config", "reads"]),
     st.integers(0, 9), st.integers(0, 9))
 
 
