@@ -270,9 +270,12 @@ class Planner:
         terms' display names: with those the same, equal checks stand for equal card tokens
         (builder.replan.changed_cards)."""
         slug = article.slug
+        return (article.digest, self.site.topic_of[slug], self.site.reads.get(slug), self._local_size(article))
+
+    def _local_size(self, article: Article) -> tuple[int, int] | None:
+        """The size of the article's image when it is a file of the site (a URL has none here)."""
         image = article.image
-        return (article.digest, self.site.topic_of[slug], self.site.reads.get(slug),
-                self._image_sizes(image.src) if image and "://" not in image.src else None)
+        return self._image_sizes(image.src) if image and "://" not in image.src else None
 
     def term_names(self) -> tuple[dict[str, str], dict[str, str]]:
         """The display name of every tag and of every author, by slug."""
@@ -289,7 +292,7 @@ class Planner:
         return (slug, article.title, article.date.isoformat(), article.summary, self.site.topic_of[slug],
                 tuple(map(self._author_tokens.__getitem__, article.authors)),
                 tuple(map(self._tag_tokens.__getitem__, article.tags)),
-                image, self._image_sizes(image.src) if image and "://" not in image.src else None,
+                image, self._local_size(article),
                 self.site.reads.get(slug), article.reading_minutes,
                 article.updated.isoformat() if article.updated else None)
 
